@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm run bench -- <scenario> [options]`: runs one benchmark scenario and prints medians and ratios.
+const scenarios = {
+  protocol: () => import('./protocol.mjs'),
+  postgres: () => import('./postgres.mjs'),
+  transforms: () => import('./transforms.mjs'),
+};
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || !(name in scenarios)) {
+  process.stderr.write(`usage: npm run bench -- <scenario> [--rows N] [--runs N]\nscenarios: ${Object.keys(scenarios).join(', ')}\n`);
+  process.exit(2);
+}
+const module = await scenarios[name]();
+await module.run(rest);

@@ -1,0 +1,89 @@
+/**
+ * Writes Singer messages as lines, joining many into one `write` call (one write per record is the most
+ * common reason a Node.js program is slow on a pipe) and honouring backpressure: `write` returns false
+ * when the destination is full, and `drain()` waits until it has room again.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { serializeMessage, type Message } from './messages.js';
+
+export interface WriterOptions {
+  /** Flush once this many characters are buffered. */
+  flushSize?: number;
+  /** Flush buffered lines at most this long after the first of them, so slow streams still flow. */
+  flushIntervalMs?: number;
+}
+
+export class MessageWriter {
+  private readonly output: Writable;
+  private readonly flushSize: number;
+  private readonly flushIntervalMs: number;
+  private lines: string[] = [];
+  private size = 0;
+  private blocked = false;
+  private timer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+  /** Lines written so far, for metrics. */
+  linesWritten = 0;
+
+  constructor(output: Writable, options: WriterOptions = {}) {
+    this.output = output;
+    this.flushSize = options.flushSize ?? 256 * 1024;
+    this.flushIntervalMs = options.flushIntervalMs ?? 200;
+    output.on('error', (error: Error) => {
+      this.failure = error;
+    });
+  }
+
+  /** Queue a message. Returns false when the caller should `await drain()` before writing more. */
+  write(message: Message): boolean {
+    return this.writeLine(serializeMessage(message));
+  }
+
+  /** Queue a line that is already a serialized message (no newline). */
+  writeLine(line: string): boolean {
+    if (this.failure) throw this.failure;
+    this.lines.push(line);
+    this.size += line.length + 1;
+    this.linesWritten += 1;
+    if (this.size >= this.flushSize) return this.flush();
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, this.flushIntervalMs);
+      this.timer.unref();
+    }
+    return !this.blocked;
+  }
+
+  /** Hand everything buffered to the output now. Returns false when the output is full. */
+  flush(): boolean {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.lines.length === 0) return !this.blocked;
+    const text = this.lines.length === 1 ? `${this.lines[0]}\n` : `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    this.size = 0;
+    if (this.failure) throw this.failure;
+    if (!this.output.write(text)) this.blocked = true;
+    return !this.blocked;
+  }
+
+  /** Flush, then wait until the output has taken everything. */
+  async drain(): Promise<void> {
+    this.flush();
+    if (this.output.writableNeedDrain) {
+      await Promise.race([once(this.output, 'drain'), once(this.output, 'close').then(() => undefined)]);
+    }
+    this.blocked = false;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Flush and wait; the output itself stays open (it is usually stdout). */
+  async close(): Promise<void> {
+    await this.drain();
+  }
+}

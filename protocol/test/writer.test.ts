@@ -1,0 +1,50 @@
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { MessageWriter, recordMessage, stateMessage } from '../src/index.js';
+
+describe('MessageWriter', () => {
+  it('joins many messages into few writes, one line each', async () => {
+    const writes: string[] = [];
+    const output = new Writable({
+      write(chunk, _encoding, callback) {
+        writes.push(chunk.toString());
+        callback();
+      },
+    });
+    const writer = new MessageWriter(output, { flushSize: 1024 });
+    for (let i = 0; i < 100; i += 1) writer.write(recordMessage('s', { i }));
+    writer.write(stateMessage({ bookmarks: { s: { i: 99 } } }));
+    await writer.close();
+    const text = writes.join('');
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(101);
+    expect(JSON.parse(lines[0]!)).toEqual({ type: 'RECORD', stream: 's', record: { i: 0 } });
+    expect(JSON.parse(lines[100]!)).toEqual({ type: 'STATE', value: { bookmarks: { s: { i: 99 } } } });
+    expect(writes.length).toBeLessThan(10);
+  });
+
+  it('reports backpressure and waits for drain', async () => {
+    const output = new PassThrough({ highWaterMark: 64 });
+    const writer = new MessageWriter(output, { flushSize: 10 });
+    const ok = writer.write(recordMessage('s', { text: 'x'.repeat(200) }));
+    expect(ok).toBe(false);
+    let drained = false;
+    const waiting = writer.drain().then(() => {
+      drained = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false); // nobody is reading yet
+    output.resume();
+    await waiting;
+    expect(drained).toBe(true);
+  });
+
+  it('flushes a slow trickle on a timer', async () => {
+    const output = new PassThrough();
+    const writer = new MessageWriter(output, { flushIntervalMs: 20 });
+    writer.write(stateMessage({ a: 1 }));
+    expect(output.read()).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(String(output.read())).toBe('{"type":"STATE","value":{"a":1}}\n');
+  });
+});

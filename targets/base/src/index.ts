@@ -1,0 +1,5 @@
+export * from './target-config.js';
+export * from './target-driver.js';
+export * from './target-runtime.js';
+export * from './state-tracker.js';
+export * from './record-metadata.js';

@@ -1,0 +1,2 @@
+export * from './jsonl-config.js';
+export * from './jsonl-target.js';

@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runProgram } from '@tapline/conformance';
+
+const bin = fileURLToPath(new URL('../bin/target-jsonl.js', import.meta.url));
+
+const schema = '{"type":"SCHEMA","stream":"s","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}';
+const record = (id: number) => `{"type":"RECORD","stream":"s","record":{"id":${id}},"version":7,"time_extracted":"2024-01-01T00:00:00Z"}`;
+
+describe('target-jsonl', () => {
+  let dir: string;
+  let configPath: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'target-jsonl-'));
+    configPath = join(dir, 'config.yml');
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const lines = async (name = 's.jsonl') => (await readFile(join(dir, 'out', name), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('appends across runs, and overwrite replaces the file once per run', async () => {
+    await writeFile(configPath, `destination_path: ${join(dir, 'out')}\n`);
+    const input = `${schema}\n${record(1)}\n${record(2)}\n{"type":"STATE","value":{"bookmarks":{"s":{"id":2}}}}\n`;
+    await runProgram(bin, { args: ['--config', configPath], stdinText: input });
+    await runProgram(bin, { args: ['--config', configPath], stdinText: input });
+    expect(await lines()).toHaveLength(4);
+    await writeFile(join(dir, 'overwrite.yml'), 'mode: overwrite\n');
+    const run = await runProgram(bin, { args: ['--config', configPath, '--config', join(dir, 'overwrite.yml')], stdinText: `${input}${schema}\n${record(3)}\n` });
+    expect(run.code, run.stderr).toBe(0);
+    expect((await lines()).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it('adds _sdc metadata on request and names files by template', async () => {
+    await writeFile(configPath, `destination_path: ${join(dir, 'out')}\nfile_naming: "export-{stream}.ndjson"\nadd_record_metadata: true\n`);
+    const run = await runProgram(bin, { args: ['--config', configPath], stdinText: `${schema}\n${record(1)}\n` });
+    expect(run.code, run.stderr).toBe(0);
+    const [row] = await lines('export-s.ndjson');
+    expect(row).toMatchObject({ id: 1, _sdc_extracted_at: '2024-01-01T00:00:00Z', _sdc_sequence: 1, _sdc_table_version: 7 });
+    expect(typeof row!._sdc_received_at).toBe('string');
+  });
+
+  it('commits by batch size and prints each STATE only after its batch, logging record_count metrics', async () => {
+    await writeFile(configPath, `destination_path: ${join(dir, 'out')}\nbatch_size_rows: 2\n`);
+    const input = [schema, record(1), '{"type":"STATE","value":{"bookmarks":{"s":{"id":1}}}}', record(2), record(3), '{"type":"STATE","value":{"bookmarks":{"s":{"id":3}}}}'].join('\n');
+    const run = await runProgram(bin, { args: ['--config', configPath], stdinText: input });
+    expect(run.states).toEqual([{ bookmarks: { s: { id: 1 } } }, { bookmarks: { s: { id: 3 } } }]);
+    expect(run.errLines.some((line) => line.startsWith('METRIC: {"type":"counter","metric":"record_count","value":3'))).toBe(true);
+  });
+
+  it('fails on a BATCH message rather than silently dropping its records', async () => {
+    await writeFile(configPath, `destination_path: ${join(dir, 'out')}\n`);
+    const run = await runProgram(bin, {
+      args: ['--config', configPath],
+      stdinText: `${schema}\n{"type":"BATCH","stream":"s","encoding":{"format":"jsonl"},"manifest":["file:///tmp/x.jsonl"]}\n`,
+    });
+    expect(run.code).toBe(6);
+    expect(run.errLines.at(-1)).toMatch(/line 2, stream "s": BATCH messages are not loaded by this target/);
+  });
+
+  it('empty input is a successful run with no output', async () => {
+    const run = await runProgram(bin, { stdinText: '' , cwd: dir});
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('');
+  });
+});

@@ -1,0 +1,6 @@
+export * from './compare.js';
+export * from './run-program.js';
+export * from './target-cases.js';
+export * from './target-suite.js';
+export * from './program-suite.js';
+export * from './servers.js';
