@@ -1,0 +1,2 @@
+export * from './ssh-tunnel.js';
+export * from './tls-options.js';

@@ -1,0 +1,5 @@
+export * from './postgres-config.js';
+export * from './postgres-types.js';
+export * from './postgres-copy.js';
+export * from './postgres-dialect.js';
+export * from './postgres-tap.js';

@@ -1,0 +1,2 @@
+export * from './csv-config.js';
+export * from './csv-target.js';

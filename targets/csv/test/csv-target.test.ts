@@ -1,0 +1,50 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runProgram } from '@tapline/conformance';
+
+const bin = fileURLToPath(new URL('../bin/target-csv.js', import.meta.url));
+const schema = (properties: string[]) =>
+  JSON.stringify({ type: 'SCHEMA', stream: 'users', schema: { type: 'object', properties: Object.fromEntries(properties.map((p) => [p, {}])) }, key_properties: [] });
+const record = (values: Record<string, unknown>) => JSON.stringify({ type: 'RECORD', stream: 'users', record: values });
+
+describe('target-csv', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'target-csv-'));
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ destination_path: join(dir, 'out') }));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const file = () => readFile(join(dir, 'out', 'users.csv'), 'utf8');
+  const run = (lines: string[], extra: string[] = []) => runProgram(bin, { args: ['--config', join(dir, 'config.json'), ...extra], stdinText: `${lines.join('\n')}\n` });
+
+  it('keeps null and the empty string apart, quotes what needs quoting, writes objects as JSON', async () => {
+    const result = await run([schema(['id', 'text', 'obj']), record({ id: 1, text: '', obj: { a: [1, 'x'] } }), record({ id: 2, text: null, obj: null }), record({ id: 3, text: 'a,"b"\nc' })]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await file()).toBe('id,text,obj\n1,"","{""a"":[1,""x""]}"\n2,,\n3,"a,""b""\nc",\n');
+  });
+
+  it('widens the file when a later schema adds a column, in this run or a later one', async () => {
+    await run([schema(['id', 'name']), record({ id: 1, name: 'Ada' })]);
+    const result = await run([schema(['id', 'name', 'age']), record({ id: 2, name: 'Grace', age: 85 })]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await file()).toBe('id,name,age\n1,Ada,\n2,Grace,85\n');
+    await run([schema(['id', 'name', 'age', 'city']), record({ id: 3, city: 'Paris' })]);
+    expect(await file()).toBe('id,name,age,city\n1,Ada,,\n2,Grace,85,\n3,,,Paris\n');
+  });
+
+  it('keeps the file order of columns a narrower schema omits', async () => {
+    await run([schema(['id', 'name', 'age']), record({ id: 1, name: 'Ada', age: 36 })]);
+    await run([schema(['age', 'id']), record({ id: 2, age: 40 })]);
+    expect(await file()).toBe('id,name,age\n1,Ada,36\n2,,40\n');
+  });
+
+  it('overwrite replaces the file once per run; delimiter is configurable', async () => {
+    await run([schema(['id']), record({ id: 1 })]);
+    await writeFile(join(dir, 'semi.json'), JSON.stringify({ mode: 'overwrite', delimiter: ';' }));
+    await run([schema(['id', 'b']), record({ id: 2, b: 'x;y' }), schema(['id', 'b']), record({ id: 3, b: 'z' })], ['--config', join(dir, 'semi.json')]);
+    expect(await file()).toBe('id;b\n2;"x;y"\n3;z\n');
+  });
+});
