@@ -1,0 +1,71 @@
+/**
+ * Fitted parameters, kept so that an incremental run transforms new rows exactly as the first run did:
+ * in a JSON file named by `params_file`, and in every STATE the stage passes on, under the stage's own
+ * key (`value["transform-normalize"] = { version: 1, streams: { <stream>: params } }`) so that a pipeline
+ * that persists state keeps them without any extra file.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { ConfigurationError } from '@tapline/protocol';
+
+export const PARAMS_VERSION = 1;
+
+export interface SavedParams {
+  version: number;
+  streams: Record<string, unknown>;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The stage's params inside a state value, or undefined when it holds none (or another version). */
+export function paramsFromState(stateValue: unknown, stageKey: string): Record<string, unknown> | undefined {
+  if (!isObject(stateValue)) return undefined;
+  const saved = stateValue[stageKey];
+  if (!isObject(saved) || saved.version !== PARAMS_VERSION || !isObject(saved.streams)) return undefined;
+  return saved.streams;
+}
+
+/** A copy of the state value with the stage's params set; non-object states are returned unchanged. */
+export function stateWithParams(stateValue: unknown, stageKey: string, streams: Record<string, unknown>): unknown {
+  if (!isObject(stateValue)) return stateValue;
+  const saved: SavedParams = { version: PARAMS_VERSION, streams };
+  return { ...stateValue, [stageKey]: saved };
+}
+
+/** Params from the file, or undefined when the file does not exist yet (a first run). */
+export async function readParamsFile(path: string, stageKey: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigurationError(`cannot read params_file: ${(error as Error).message}`, { file: path, cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError('params_file is not JSON', {
+      file: path,
+      cause: error,
+      hint: 'Remove it (or set refit: true) to fit afresh',
+    });
+  }
+  const streams = isObject(value) && value.stage === stageKey ? paramsFromState({ [stageKey]: value }, stageKey) : undefined;
+  if (streams === undefined) {
+    throw new ConfigurationError(`params_file does not hold version ${PARAMS_VERSION} parameters of ${stageKey}`, {
+      file: path,
+      hint: 'Each stage needs its own params_file; remove it (or set refit: true) to fit afresh',
+    });
+  }
+  return streams;
+}
+
+/** Write atomically: a reader sees the old file or the new one, never half of one. */
+export async function writeParamsFile(path: string, stageKey: string, streams: Record<string, unknown>): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  const body = { stage: stageKey, version: PARAMS_VERSION, streams };
+  await writeFile(temporary, `${JSON.stringify(body, null, 2)}\n`, 'utf8');
+  await rename(temporary, path);
+}

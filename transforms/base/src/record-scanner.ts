@@ -1,0 +1,207 @@
+/**
+ * Finds the top-level members of the `record` object in a RECORD line without parsing the line, so a
+ * stage that touches a few columns decodes only those values and splices its results back into the
+ * original text. JSON.parse plus JSON.stringify of a 300-byte record cost about 5 µs, more than every
+ * other step of a stage together; locating members is a few native indexOf calls and a short loop.
+ *
+ * It is not a validator: it returns undefined for anything it does not expect (an escaped key, a
+ * truncated line, a `record` that is not an object), and the caller then parses the line in full, which
+ * reports malformed JSON with its line number as usual.
+ */
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const COMMA = 44;
+const COLON = 58;
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13;
+}
+
+function skipSpaces(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i += 1;
+  return i;
+}
+
+/** Index one past the closing quote of the string opening at `i`, or -1. */
+function stringEnd(text: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const quote = text.indexOf('"', j);
+    if (quote === -1) return -1;
+    // Count the backslashes before the quote: an odd number escapes it.
+    let backslashes = 0;
+    let k = quote - 1;
+    while (text.charCodeAt(k) === BACKSLASH) {
+      backslashes += 1;
+      k -= 1;
+    }
+    if (backslashes % 2 === 0) return quote + 1;
+    j = quote + 1;
+  }
+}
+
+/** Index one past the end of the JSON value starting at `i` (spaces skipped by the caller), or -1. */
+function valueEnd(text: string, i: number): number {
+  const first = text.charCodeAt(i);
+  if (first === QUOTE) return stringEnd(text, i);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    let depth = 0;
+    let j = i;
+    while (j < text.length) {
+      const code = text.charCodeAt(j);
+      if (code === QUOTE) {
+        j = stringEnd(text, j);
+        if (j < 0) return -1;
+        continue;
+      }
+      if (code === OPEN_BRACE || code === OPEN_BRACKET) depth += 1;
+      else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+        depth -= 1;
+        if (depth === 0) return j + 1;
+      }
+      j += 1;
+    }
+    return -1;
+  }
+  // number, true, false, null: up to the next delimiter.
+  let j = i;
+  while (j < text.length) {
+    const code = text.charCodeAt(j);
+    if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isSpace(code)) break;
+    j += 1;
+  }
+  return j === i ? -1 : j;
+}
+
+/**
+ * Scans RECORD lines for a fixed set of columns: for each, where its key and value are in the line (-1
+ * when absent). Allocation-free per line (positions go to typed arrays, keys are compared in place),
+ * which is what makes it faster than JSON.parse; a key that appears twice resolves to the last, as in
+ * JSON.parse.
+ */
+export class RecordScanner {
+  readonly keyStarts: Int32Array;
+  readonly valueStarts: Int32Array;
+  readonly valueEnds: Int32Array;
+  /** Index of the record object's closing brace. */
+  close = -1;
+  /** Members in the record. */
+  members = 0;
+  /** Members whose key is not one of the columns. */
+  unknownKeys = 0;
+  private readonly byLength = new Map<number, number[]>();
+
+  constructor(readonly columns: readonly string[]) {
+    this.keyStarts = new Int32Array(columns.length);
+    this.valueStarts = new Int32Array(columns.length);
+    this.valueEnds = new Int32Array(columns.length);
+    columns.forEach((column, index) => {
+      // JSON text of the key without quotes: for names without escapes it is the name itself.
+      const list = this.byLength.get(column.length) ?? [];
+      list.push(index);
+      this.byLength.set(column.length, list);
+    });
+  }
+
+  private match(text: string, keyStart: number, keyEnd: number): number {
+    const candidates = this.byLength.get(keyEnd - keyStart - 2);
+    if (candidates === undefined) return -1;
+    for (const index of candidates) if (text.startsWith(this.columns[index] as string, keyStart + 1)) return index;
+    return -1;
+  }
+
+  /** Locate the columns in one line; false when the line is not in the expected shape (parse it instead). */
+  scan(text: string): boolean {
+    this.keyStarts.fill(-1);
+    this.members = 0;
+    this.unknownKeys = 0;
+    const open = recordObjectStart(text);
+    if (open < 0) return false;
+    let i = skipSpaces(text, open + 1);
+    if (text.charCodeAt(i) === CLOSE_BRACE) {
+      this.close = i;
+      return true;
+    }
+    for (;;) {
+      if (text.charCodeAt(i) !== QUOTE) return false;
+      const keyEnd = stringEnd(text, i);
+      if (keyEnd < 0) return false;
+      const index = this.match(text, i, keyEnd);
+      if (index < 0) {
+        // An escaped key might still decode to a column name: only JSON.parse can tell.
+        for (let k = i + 1; k < keyEnd - 1; k += 1) if (text.charCodeAt(k) === BACKSLASH) return false;
+        this.unknownKeys += 1;
+      }
+      let j = keyEnd;
+      if (text.charCodeAt(j) !== COLON) {
+        j = skipSpaces(text, j);
+        if (text.charCodeAt(j) !== COLON) return false;
+      }
+      j = skipSpaces(text, j + 1);
+      const end = valueEnd(text, j);
+      if (end < 0) return false;
+      if (index >= 0) {
+        this.keyStarts[index] = i;
+        this.valueStarts[index] = j;
+        this.valueEnds[index] = end;
+      }
+      this.members += 1;
+      i = end;
+      let code = text.charCodeAt(i);
+      if (isSpace(code)) {
+        i = skipSpaces(text, i);
+        code = text.charCodeAt(i);
+      }
+      if (code === CLOSE_BRACE) {
+        this.close = i;
+        return true;
+      }
+      if (code !== COMMA) return false;
+      i = skipSpaces(text, i + 1);
+    }
+  }
+
+  /** The decoded value of column `index` in the last scanned line; undefined when absent. */
+  value(text: string, index: number): unknown {
+    return this.keyStarts[index] === -1 ? undefined : decodeValue(text, this.valueStarts[index] as number, this.valueEnds[index] as number);
+  }
+}
+
+/** Index of the `{` of a RECORD line's `record` object (it may follow version, stream, ...), or -1. */
+function recordObjectStart(text: string): number {
+  if (text.charCodeAt(0) !== OPEN_BRACE) return -1;
+  let i = skipSpaces(text, 1);
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) return -1;
+    const keyEnd = stringEnd(text, i);
+    if (keyEnd < 0) return -1;
+    const isRecord = keyEnd - i === 8 && text.startsWith('"record"', i);
+    let j = skipSpaces(text, keyEnd);
+    if (text.charCodeAt(j) !== COLON) return -1;
+    j = skipSpaces(text, j + 1);
+    if (isRecord) return text.charCodeAt(j) === OPEN_BRACE ? j : -1;
+    const end = valueEnd(text, j);
+    if (end < 0) return -1;
+    i = skipSpaces(text, end);
+    if (text.charCodeAt(i) !== COMMA) return -1;
+    i = skipSpaces(text, i + 1);
+  }
+}
+
+/** Decode one member's value from its text. */
+export function decodeValue(text: string, start: number, end: number): unknown {
+  const first = text.charCodeAt(start);
+  if (first === QUOTE) {
+    const inner = text.slice(start + 1, end - 1);
+    return inner.includes('\\') ? (JSON.parse(text.slice(start, end)) as unknown) : inner;
+  }
+  if (first === 110 /* n */ && end - start === 4) return null;
+  if (first === 116 /* t */ && end - start === 4) return true;
+  if (first === 102 /* f */ && end - start === 5) return false;
+  return JSON.parse(text.slice(start, end)) as unknown;
+}

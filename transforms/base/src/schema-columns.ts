@@ -1,0 +1,55 @@
+/**
+ * Reading and rewriting the column definitions of a SCHEMA message, so that a stage's output SCHEMA stays
+ * true: a normalized integer column becomes a number, nullability is kept, a flag column can be added.
+ */
+import { schemaTypes, type JsonSchema, type SchemaMessage } from '@tapline/protocol';
+
+/** How a column's values travel, as far as numeric stages care. */
+export type NumericKind = 'integer' | 'number' | 'decimal_string';
+
+export function columnsOf(schema: SchemaMessage): Record<string, JsonSchema> {
+  return schema.schema.properties ?? {};
+}
+
+export function columnTypes(property: JsonSchema | undefined): string[] {
+  return property === undefined ? [] : schemaTypes(property);
+}
+
+export function isNullable(property: JsonSchema | undefined): boolean {
+  return columnTypes(property).includes('null');
+}
+
+/**
+ * integer, number, or a string with `format: singer.decimal` (exact decimals as Tapline and PipelineWise
+ * taps send them); undefined for any other column.
+ */
+export function numericKind(property: JsonSchema | undefined): NumericKind | undefined {
+  const types = columnTypes(property).filter((type) => type !== 'null');
+  if (types.length === 0) return undefined;
+  if (types.every((type) => type === 'integer')) return 'integer';
+  if (types.every((type) => type === 'integer' || type === 'number')) return 'number';
+  if (types.every((type) => type === 'string') && property?.format === 'singer.decimal') return 'decimal_string';
+  return undefined;
+}
+
+/** The numeric columns of a SCHEMA, in property order. */
+export function numericColumns(schema: SchemaMessage): string[] {
+  return Object.entries(columnsOf(schema))
+    .filter(([, property]) => numericKind(property) !== undefined)
+    .map(([name]) => name);
+}
+
+/** The column's property with its type set to `type`, keeping `null` when the column allowed it. */
+export function withType(property: JsonSchema | undefined, type: string, keep: Partial<JsonSchema> = {}): JsonSchema {
+  const nullable = isNullable(property);
+  const { anyOf: _anyOf, oneOf: _oneOf, multipleOf: _multipleOf, minimum: _minimum, maximum: _maximum, exclusiveMinimum: _eMin, exclusiveMaximum: _eMax, format: _format, ...rest } =
+    property ?? {};
+  return { ...rest, type: nullable ? [type, 'null'] : type, ...keep };
+}
+
+/** A copy of a SCHEMA message with some properties replaced or added; key and bookmark properties kept. */
+export function withProperties(schema: SchemaMessage, replace: Record<string, JsonSchema>): SchemaMessage {
+  const properties: Record<string, JsonSchema> = { ...columnsOf(schema), ...replace };
+  const copy: SchemaMessage = { ...schema, schema: { ...schema.schema, properties } };
+  return copy;
+}

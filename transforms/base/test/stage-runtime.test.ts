@@ -1,0 +1,205 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { executeProgram } from '@tapline/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordScanner, Spool, stageConfigSchema, stageProgram, type StageDefinition } from '../src/index.js';
+
+/** A toy stage: subtracts the stream's mean from `x` (fitted), so order and params are easy to see. */
+interface Params { mean: number }
+function centerStage(options: { withColumns?: boolean } = {}): StageDefinition<{ columns?: string[] }, Params> {
+  return {
+    name: 'transform-center',
+    planStream(schema) {
+      if (!('x' in (schema.schema.properties ?? {}))) return undefined;
+      let sum = 0;
+      let count = 0;
+      let mean = 0;
+      return {
+        outputSchema: { ...schema, schema: { ...schema.schema, properties: { ...schema.schema.properties, x: { type: 'number' } } } },
+        ...(options.withColumns ? { columns: ['x'] } : {}),
+        observe(record) {
+          sum += record.x as number;
+          count += 1;
+        },
+        fit: () => ({ mean: (mean = count === 0 ? 0 : sum / count) }),
+        restore(params) {
+          mean = params.mean;
+        },
+        transform(record) {
+          if (record.x === 'drop') return null;
+          record.x = (record.x as number) - mean;
+          return record;
+        },
+        report: () => [`mean ${mean}`],
+      };
+    },
+  };
+}
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'transform-base-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(stage: StageDefinition<{ columns?: string[] }, Params>, config: Record<string, unknown>, input: string) {
+  const program = stageProgram({ stage, version: '0.0.1', description: 'test stage', configSchema: stageConfigSchema({ options: {} }) });
+  const configPath = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(configPath, JSON.stringify(config));
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  let stderr = '';
+  const code = await executeProgram(program, ['--config', configPath], {
+    stdin: Readable.from([input]),
+    stdout,
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { TAPLINE_LOG_LEVEL: 'info' },
+  });
+  const text = Buffer.concat(chunks).toString('utf8');
+  return { code, lines: text.split('\n').filter((line) => line !== ''), stderr };
+}
+
+const schemaLine = (stream: string) => JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties: { x: { type: 'integer' } } }, key_properties: [] });
+const recordLine = (stream: string, x: unknown) => JSON.stringify({ type: 'RECORD', stream, record: { x } });
+const stateLine = (value: unknown) => JSON.stringify({ type: 'STATE', value });
+
+describe('transform-base runtime', () => {
+  it('keeps every message in input order while a stream is fitted, and carries the params in STATE', async () => {
+    const input = [
+      schemaLine('a'),
+      stateLine({ bookmarks: {} }),
+      '{"type":"SCHEMA","stream":"other","schema":{"type":"object","properties":{"y":{"type":"string"}}},"key_properties":[]}',
+      recordLine('a', 1),
+      '{"type": "RECORD", "stream": "other", "record": {"y": "kept   as is"}}',
+      stateLine({ bookmarks: { a: 1 } }),
+      recordLine('a', 3),
+      '{"type":"ACTIVATE_VERSION","stream":"a","version":7}',
+      '{"type":"MYSTERY","payload":[1, 2]}',
+      stateLine({ bookmarks: { a: 3 } }),
+    ].join('\n');
+    const { code, lines, stderr } = await run(centerStage(), {}, input);
+    expect(code, stderr).toBe(0);
+    const params = { 'transform-center': { version: 1, streams: { a: { mean: 2 } } } };
+    expect(lines).toEqual([
+      JSON.stringify({ type: 'SCHEMA', stream: 'a', schema: { type: 'object', properties: { x: { type: 'number' } } }, key_properties: [] }),
+      stateLine({ bookmarks: {} }),
+      '{"type":"SCHEMA","stream":"other","schema":{"type":"object","properties":{"y":{"type":"string"}}},"key_properties":[]}',
+      recordLine('a', -1),
+      '{"type": "RECORD", "stream": "other", "record": {"y": "kept   as is"}}',
+      stateLine({ bookmarks: { a: 1 }, ...params }),
+      recordLine('a', 1),
+      '{"type":"ACTIVATE_VERSION","stream":"a","version":7}',
+      '{"type":"MYSTERY","payload":[1, 2]}',
+      stateLine({ bookmarks: { a: 3 }, ...params }),
+    ]);
+    expect(stderr).toContain('stream "a": mean 2');
+  });
+
+  it('spools to disk under spill_dir beyond the memory limit and replays in order', async () => {
+    const spill = await mkdtemp(join(dir, 'spill-'));
+    const lines = [schemaLine('a')];
+    const n = 60_000; // ~2.6 MB of records plus long notes: past the 8 MB memory limit
+    const pad = 'p'.repeat(120);
+    for (let i = 0; i < n; i += 1) {
+      lines.push(JSON.stringify({ type: 'RECORD', stream: 'a', record: { x: i % 2 === 0 ? 0 : 2, pad } }));
+      if (i % 10_000 === 9_999) lines.push(stateLine({ at: i }));
+    }
+    const { code, lines: out, stderr } = await run(centerStage(), { spill_dir: spill }, lines.join('\n'));
+    expect(code, stderr).toBe(0);
+    expect(out).toHaveLength(lines.length);
+    const states = out.filter((line) => line.includes('"STATE"')).map((line) => JSON.parse(line).value.at);
+    expect(states).toEqual([9999, 19999, 29999, 39999, 49999, 59999]);
+    // Every STATE comes right after the 10,000th record before it, as in the input.
+    expect(out.findIndex((line) => line.includes('"STATE"'))).toBe(10_001);
+    expect(JSON.parse(out[1] as string).record.x).toBe(-1);
+    expect(await readdir(spill)).toEqual([]); // the spool file is removed
+  });
+
+  it('fits on the first fit_max_rows records and streams the rest with those parameters', async () => {
+    const input = [schemaLine('a'), recordLine('a', 10), recordLine('a', 20), stateLine({ s: 1 }), recordLine('a', 100)].join('\n');
+    const { lines } = await run(centerStage(), { fit_max_rows: 2 }, input);
+    expect(lines.slice(1).map((line) => JSON.parse(line).record?.x ?? 'STATE')).toEqual([-5, 5, 'STATE', 85]);
+  });
+
+  it('saves params to params_file, reuses them next run, and refits on request', async () => {
+    const paramsFile = join(dir, 'center-params.json');
+    const first = await run(centerStage(), { params_file: paramsFile }, [schemaLine('a'), recordLine('a', 4), recordLine('a', 6)].join('\n'));
+    expect(first.code).toBe(0);
+    expect(JSON.parse(await readFile(paramsFile, 'utf8'))).toEqual({ stage: 'transform-center', version: 1, streams: { a: { mean: 5 } } });
+    const second = await run(centerStage(), { params_file: paramsFile }, [schemaLine('a'), recordLine('a', 100)].join('\n'));
+    expect(JSON.parse(second.lines[1] as string).record.x).toBe(95);
+    expect(second.stderr).toContain('parameters restored');
+    const refit = await run(centerStage(), { params_file: paramsFile, refit: true }, [schemaLine('a'), recordLine('a', 100)].join('\n'));
+    expect(JSON.parse(refit.lines[1] as string).record.x).toBe(0);
+    expect(JSON.parse(await readFile(paramsFile, 'utf8')).streams.a.mean).toBe(100);
+  });
+
+  it('takes params from a STATE that arrives before the stream first record', async () => {
+    const incoming = stateLine({ bookmarks: {}, 'transform-center': { version: 1, streams: { a: { mean: 1000 } } } });
+    const { lines } = await run(centerStage(), {}, [incoming, schemaLine('a'), recordLine('a', 1001)].join('\n'));
+    expect(lines[0]).toBe(incoming);
+    expect(JSON.parse(lines[2] as string).record.x).toBe(1);
+  });
+
+  it('drops rows a plan rejects and uses the column fast path with identical output', async () => {
+    const input = [schemaLine('a'), recordLine('a', 1), recordLine('a', 'drop'), '{"type":"RECORD","stream":"a","record":{"z":[1,{"x":9}],"x":3}}'].join('\n');
+    const slow = await run(centerStage(), { fit_max_rows: 1 }, input);
+    const fast = await run(centerStage({ withColumns: true }), { fit_max_rows: 1 }, input);
+    expect(fast.lines).toEqual(slow.lines);
+    expect(fast.lines).toEqual([
+      JSON.stringify({ type: 'SCHEMA', stream: 'a', schema: { type: 'object', properties: { x: { type: 'number' } } }, key_properties: [] }),
+      recordLine('a', 0),
+      '{"type":"RECORD","stream":"a","record":{"z":[1,{"x":9}],"x":2}}',
+    ]);
+    expect(fast.stderr).toContain('1 dropped');
+  });
+
+  it('warns once at the end about streams and columns named in options that never appeared', async () => {
+    const { code, stderr } = await run(centerStage(), { columns: ['nope'], streams: { a: { columns: ['x', 'missing'] }, ghost: {} } }, [schemaLine('a'), recordLine('a', 1)].join('\n'));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/WARN .*column "nope" named in columns never appeared/);
+    expect(stderr).toMatch(/WARN .*column "missing" named in streams\.a\.columns never appeared in the SCHEMA of stream "a"/);
+    expect(stderr).toMatch(/WARN .*stream "ghost" named in streams never appeared/);
+    expect(stderr).not.toMatch(/column "x" named/);
+  });
+
+  it('rejects a RECORD before its SCHEMA with exit 6 and the line number', async () => {
+    const { code, stderr } = await run(centerStage(), {}, [recordLine('a', 1)].join('\n'));
+    expect(code).toBe(6);
+    expect(stderr).toMatch(/line 1, stream "a": RECORD before any SCHEMA/);
+  });
+});
+
+describe('RecordScanner', () => {
+  it('finds top-level members only, skipping nested objects, arrays and escaped quotes', () => {
+    const scanner = new RecordScanner(['x', 'note']);
+    const line = '{"type":"RECORD","stream":"s","version":3,"record":{"note":"a \\"x\\": 1","nested":{"x":1,"arr":["}"]},"x" : -1.5e3 },"time_extracted":"t"}';
+    expect(scanner.scan(line)).toBe(true);
+    expect(scanner.value(line, 0)).toBe(-1500);
+    expect(scanner.value(line, 1)).toBe('a "x": 1');
+    expect(scanner.members).toBe(3);
+    expect(scanner.unknownKeys).toBe(1);
+  });
+
+  it('gives up on escaped keys and truncated lines (the caller parses in full)', () => {
+    const scanner = new RecordScanner(['x']);
+    expect(scanner.scan('{"type":"RECORD","stream":"s","record":{"\\u0078":1}}')).toBe(false);
+    expect(scanner.scan('{"type":"RECORD","stream":"s","record":{"x":1')).toBe(false);
+  });
+});
+
+describe('Spool', () => {
+  it('returns lines in order from memory and from disk', async () => {
+    const spool = new Spool(dir, 100);
+    const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ✓`);
+    for (const line of lines) spool.append(line);
+    const read: string[] = [];
+    for await (const chunk of spool.drain()) read.push(...chunk);
+    expect(read).toEqual(lines);
+  });
+});

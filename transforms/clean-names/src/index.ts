@@ -1,0 +1,2 @@
+export * from './clean-names-config.js';
+export * from './clean-names-stage.js';

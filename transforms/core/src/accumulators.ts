@@ -1,0 +1,678 @@
+/**
+ * Streaming accumulators: one value at a time, bounded memory (except ExactQuantiles, which is for data
+ * known to fit), so transform stages can fit statistics on unbounded streams. Each one saves its state
+ * with `toJSON()` and restores it with the static `fromJSON()`, so a fitted stage can be persisted and
+ * resumed; `merge()` combines two accumulators as if one had seen both inputs (the argument's input
+ * coming after this one's, which matters only for NullRunAccumulator).
+ */
+
+import { Mulberry32 } from './seeded-random.js';
+import { linearQuantile, medianOfSorted, nearestQuantile } from './quantiles.js';
+import { compareValues, valueKey } from './value-identity.js';
+
+/** pandas zeroes central-moment sums below this before computing skew, to absorb rounding error. */
+const FLOATING_POINT_NOISE = 1e-14;
+
+/** Bias-corrected sample skewness (pandas `Series.skew`) from the count and central-moment sums. */
+export function skewFromMoments(count: number, m2: number, m3: number): number {
+  if (count < 3) return Number.NaN;
+  const sum2 = Math.abs(m2) < FLOATING_POINT_NOISE ? 0 : m2;
+  const sum3 = Math.abs(m3) < FLOATING_POINT_NOISE ? 0 : m3;
+  if (sum2 === 0) return 0;
+  return ((count * Math.sqrt(count - 1)) / (count - 2)) * (sum3 / sum2 ** 1.5);
+}
+
+/** Neumaier-compensated running sum: exact-looking totals over millions of values. */
+class CompensatedSum {
+  constructor(
+    public high = 0,
+    public low = 0,
+  ) {}
+
+  add(x: number): void {
+    const total = this.high + x;
+    this.low += Math.abs(this.high) >= Math.abs(x) ? this.high - total + x : x - total + this.high;
+    this.high = total;
+  }
+
+  get value(): number {
+    return this.high + this.low;
+  }
+}
+
+export interface MomentsState {
+  kind: 'moments';
+  count: number;
+  mean: number;
+  m2: number;
+  m3: number;
+  sum: [number, number];
+}
+
+/**
+ * Count, mean and the second and third central-moment sums, updated online (Welford's update extended
+ * to the third moment by Terriberry) and merged with the pairwise formulas of Chan et al. and Pébay.
+ * Gives the mean, sample and population standard deviation and pandas' bias-corrected skew. Values
+ * that are not finite numbers are ignored.
+ */
+export class MomentsAccumulator {
+  private n = 0;
+  private mu = 0;
+  private sum2 = 0;
+  private sum3 = 0;
+  private readonly total = new CompensatedSum();
+
+  add(x: number): void {
+    if (!Number.isFinite(x)) return;
+    const before = this.n;
+    this.n += 1;
+    const delta = x - this.mu;
+    const deltaN = delta / this.n;
+    const term = delta * deltaN * before;
+    this.mu += deltaN;
+    this.sum3 += term * deltaN * (this.n - 2) - 3 * deltaN * this.sum2;
+    this.sum2 += term;
+    this.total.add(x);
+  }
+
+  merge(other: MomentsAccumulator): this {
+    if (other.n === 0) return this;
+    if (this.n === 0) {
+      this.n = other.n;
+      this.mu = other.mu;
+      this.sum2 = other.sum2;
+      this.sum3 = other.sum3;
+      this.total.high = other.total.high;
+      this.total.low = other.total.low;
+      return this;
+    }
+    const na = this.n;
+    const nb = other.n;
+    const n = na + nb;
+    const delta = other.mu - this.mu;
+    const sum3 =
+      this.sum3 + other.sum3 + (delta ** 3 * na * nb * (na - nb)) / (n * n) + (3 * delta * (na * other.sum2 - nb * this.sum2)) / n;
+    this.sum2 = this.sum2 + other.sum2 + (delta * delta * na * nb) / n;
+    this.sum3 = sum3;
+    this.mu += (delta * nb) / n;
+    this.n = n;
+    this.total.add(other.total.high);
+    this.total.add(other.total.low);
+    return this;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** NaN when empty. */
+  get mean(): number {
+    return this.n === 0 ? Number.NaN : this.mu;
+  }
+
+  get sum(): number {
+    return this.total.value;
+  }
+
+  /** Sum of squared deviations from the mean. */
+  get m2(): number {
+    return this.sum2;
+  }
+
+  /** Sum of cubed deviations from the mean. */
+  get m3(): number {
+    return this.sum3;
+  }
+
+  /** Variance with `ddof` degrees of freedom removed (1: sample, 0: population); NaN when undefined. */
+  variance(ddof: 0 | 1 = 1): number {
+    return this.n - ddof <= 0 ? Number.NaN : Math.max(this.sum2, 0) / (this.n - ddof);
+  }
+
+  get sampleStd(): number {
+    return Math.sqrt(this.variance(1));
+  }
+
+  get populationStd(): number {
+    return Math.sqrt(this.variance(0));
+  }
+
+  /** pandas' skew: NaN below three values, 0 for a constant column. */
+  get skew(): number {
+    return skewFromMoments(this.n, this.sum2, this.sum3);
+  }
+
+  toJSON(): MomentsState {
+    return { kind: 'moments', count: this.n, mean: this.mu, m2: this.sum2, m3: this.sum3, sum: [this.total.high, this.total.low] };
+  }
+
+  static fromJSON(state: MomentsState): MomentsAccumulator {
+    const accumulator = new MomentsAccumulator();
+    accumulator.n = state.count;
+    accumulator.mu = state.mean;
+    accumulator.sum2 = state.m2;
+    accumulator.sum3 = state.m3;
+    accumulator.total.high = state.sum[0];
+    accumulator.total.low = state.sum[1];
+    return accumulator;
+  }
+}
+
+export interface MinMaxState {
+  kind: 'min_max';
+  count: number;
+  min: number | null;
+  max: number | null;
+}
+
+/** Smallest and largest finite number seen. */
+export class MinMaxAccumulator {
+  private n = 0;
+  private low = Infinity;
+  private high = -Infinity;
+
+  add(x: number): void {
+    if (!Number.isFinite(x)) return;
+    this.n += 1;
+    if (x < this.low) this.low = x;
+    if (x > this.high) this.high = x;
+  }
+
+  merge(other: MinMaxAccumulator): this {
+    this.n += other.n;
+    this.low = Math.min(this.low, other.low);
+    this.high = Math.max(this.high, other.high);
+    return this;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** undefined when empty. */
+  get min(): number | undefined {
+    return this.n === 0 ? undefined : this.low;
+  }
+
+  get max(): number | undefined {
+    return this.n === 0 ? undefined : this.high;
+  }
+
+  toJSON(): MinMaxState {
+    return { kind: 'min_max', count: this.n, min: this.n === 0 ? null : this.low, max: this.n === 0 ? null : this.high };
+  }
+
+  static fromJSON(state: MinMaxState): MinMaxAccumulator {
+    const accumulator = new MinMaxAccumulator();
+    accumulator.n = state.count;
+    accumulator.low = state.min ?? Infinity;
+    accumulator.high = state.max ?? -Infinity;
+    return accumulator;
+  }
+}
+
+export interface NullRunState {
+  kind: 'null_runs';
+  count: number;
+  nullCount: number;
+  longestRun: number;
+  leadingRun: number;
+  trailingRun: number;
+}
+
+/**
+ * Null bookkeeping in arrival order: how many values and nulls, the longest run of consecutive nulls
+ * (the reference's max_null_seq, which sequential imputation is limited by) and whether the first value
+ * was null (forward fill has nothing to carry into a leading gap).
+ */
+export class NullRunAccumulator {
+  private n = 0;
+  private nulls = 0;
+  private longest = 0;
+  private leading = 0;
+  private trailing = 0;
+
+  add(isNull: boolean): void {
+    if (isNull) {
+      if (this.nulls === this.n) this.leading += 1;
+      this.nulls += 1;
+      this.trailing += 1;
+      if (this.trailing > this.longest) this.longest = this.trailing;
+    } else {
+      this.trailing = 0;
+    }
+    this.n += 1;
+  }
+
+  /** Append `other`'s values after this one's. */
+  merge(other: NullRunAccumulator): this {
+    const allNull = this.nulls === this.n;
+    const otherAllNull = other.nulls === other.n;
+    this.longest = Math.max(this.longest, other.longest, this.trailing + other.leading);
+    if (allNull) this.leading = this.n + other.leading;
+    this.trailing = otherAllNull ? this.trailing + other.n : other.trailing;
+    this.n += other.n;
+    this.nulls += other.nulls;
+    return this;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  get nullCount(): number {
+    return this.nulls;
+  }
+
+  get nullRate(): number {
+    return this.n === 0 ? 0 : this.nulls / this.n;
+  }
+
+  get longestRun(): number {
+    return this.longest;
+  }
+
+  get firstValueNull(): boolean {
+    return this.leading > 0;
+  }
+
+  toJSON(): NullRunState {
+    return { kind: 'null_runs', count: this.n, nullCount: this.nulls, longestRun: this.longest, leadingRun: this.leading, trailingRun: this.trailing };
+  }
+
+  static fromJSON(state: NullRunState): NullRunAccumulator {
+    const accumulator = new NullRunAccumulator();
+    accumulator.n = state.count;
+    accumulator.nulls = state.nullCount;
+    accumulator.longest = state.longestRun;
+    accumulator.leading = state.leadingRun;
+    accumulator.trailing = state.trailingRun;
+    return accumulator;
+  }
+}
+
+export type QuantileMethod = 'linear' | 'nearest';
+
+export interface ExactQuantilesState {
+  kind: 'exact_quantiles';
+  values: number[];
+}
+
+/** Every value kept, sorted on demand: exact quantiles for data that fits in memory (a fitted sample). */
+export class ExactQuantiles {
+  private values: number[] = [];
+  private sorted = true;
+
+  add(x: number): void {
+    if (!Number.isFinite(x)) return;
+    const last = this.values[this.values.length - 1];
+    if (last !== undefined && x < last) this.sorted = false;
+    this.values.push(x);
+  }
+
+  merge(other: ExactQuantiles): this {
+    for (const x of other.values) this.add(x);
+    return this;
+  }
+
+  private ordered(): number[] {
+    if (!this.sorted) {
+      this.values.sort((a, b) => a - b);
+      this.sorted = true;
+    }
+    return this.values;
+  }
+
+  get count(): number {
+    return this.values.length;
+  }
+
+  /** numpy's `linear` (default) or `nearest` quantile; NaN when empty. */
+  quantile(q: number, method: QuantileMethod = 'linear'): number {
+    const values = this.ordered();
+    return method === 'linear' ? linearQuantile(values, q) : nearestQuantile(values, q);
+  }
+
+  get median(): number {
+    return medianOfSorted(this.ordered());
+  }
+
+  /** Share of values <= x. */
+  rank(x: number): number {
+    const values = this.ordered();
+    if (values.length === 0) return Number.NaN;
+    let low = 0;
+    let high = values.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((values[middle] as number) <= x) low = middle + 1;
+      else high = middle;
+    }
+    return low / values.length;
+  }
+
+  toJSON(): ExactQuantilesState {
+    return { kind: 'exact_quantiles', values: [...this.ordered()] };
+  }
+
+  static fromJSON(state: ExactQuantilesState): ExactQuantiles {
+    const quantiles = new ExactQuantiles();
+    for (const x of state.values) quantiles.add(x);
+    return quantiles;
+  }
+}
+
+export interface QuantileSketchState {
+  kind: 'kll';
+  k: number;
+  count: number;
+  min: number | null;
+  max: number | null;
+  levels: number[][];
+  randomState: number;
+}
+
+/** Narrowest a KLL level gets, whatever its depth (as in Apache DataSketches). */
+const KLL_MIN_LEVEL_WIDTH = 8;
+/** How fast level capacities shrink going down from the top level. */
+const KLL_CAPACITY_DECAY = 2 / 3;
+
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const result = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) result[k++] = (a[i] as number) <= (b[j] as number) ? (a[i++] as number) : (b[j++] as number);
+  while (i < a.length) result[k++] = a[i++] as number;
+  while (j < b.length) result[k++] = b[j++] as number;
+  return result;
+}
+
+/**
+ * A KLL quantile sketch (Karnin, Lang, Liberty 2016) laid out like Apache DataSketches' KLL: level h
+ * holds items of weight 2^h; when the sketch is full, the lowest level at capacity is sorted and every
+ * other item (from a random offset) is promoted, the rest dropped. Capacities shrink by 2/3 per level
+ * below the top, with a floor of 8, so it keeps about 3k items however many it sees.
+ *
+ * Rank-error bound: with parameter k, the normalised rank error is at most `rankErrorBound(k)` with
+ * 99% confidence: 2.296 / k^0.9723 for any single query, 2.446 / k^0.9433 for all queries at once
+ * (DataSketches' empirical fits for this algorithm). k = 200 (the default): 1.33% and 1.65%.
+ * min and max are exact. Compaction coin flips come from a seeded mulberry32, so a given input order and
+ * seed always gives the same sketch.
+ */
+export class QuantileSketch {
+  static readonly DEFAULT_K = 200;
+
+  /** The normalised rank error bound (99% confidence) for k, for one query or for all queries at once. */
+  static rankErrorBound(k: number = QuantileSketch.DEFAULT_K, scope: 'single' | 'all' = 'all'): number {
+    return scope === 'single' ? 2.296 / k ** 0.9723 : 2.446 / k ** 0.9433;
+  }
+
+  private levels: number[][] = [[]];
+  private n = 0;
+  private retainedCount = 0;
+  private low = Infinity;
+  private high = -Infinity;
+  private random: Mulberry32;
+  private view: { values: number[]; cumulative: number[] } | undefined;
+
+  constructor(
+    readonly k: number = QuantileSketch.DEFAULT_K,
+    seed = 0,
+  ) {
+    if (!Number.isInteger(k) || k < KLL_MIN_LEVEL_WIDTH) throw new RangeError(`transform-core: KLL k must be an integer >= ${KLL_MIN_LEVEL_WIDTH}, got ${k}`);
+    this.random = new Mulberry32(seed);
+  }
+
+  private capacity(level: number): number {
+    const depth = this.levels.length - level - 1;
+    return Math.max(KLL_MIN_LEVEL_WIDTH, Math.round(this.k * KLL_CAPACITY_DECAY ** depth));
+  }
+
+  private totalCapacity(): number {
+    let total = 0;
+    for (let level = 0; level < this.levels.length; level += 1) total += this.capacity(level);
+    return total;
+  }
+
+  add(x: number): void {
+    if (!Number.isFinite(x)) return;
+    this.view = undefined;
+    this.n += 1;
+    if (x < this.low) this.low = x;
+    if (x > this.high) this.high = x;
+    (this.levels[0] as number[]).push(x);
+    this.retainedCount += 1;
+    if (this.retainedCount >= this.totalCapacity()) this.compress();
+  }
+
+  private compress(): void {
+    let level = 0;
+    while (level < this.levels.length - 1 && (this.levels[level] as number[]).length < this.capacity(level)) level += 1;
+    if (level === this.levels.length - 1) this.levels.push([]);
+    const items = this.levels[level] as number[];
+    // With an odd count one item stays behind at its weight; level 0 is in arrival order, so the oldest.
+    const kept = items.length % 2 === 1 ? [items[0] as number] : [];
+    const compacted = kept.length === 1 ? items.slice(1) : items;
+    if (level === 0) compacted.sort((a, b) => a - b);
+    const offset = this.random.next() < 0.5 ? 0 : 1;
+    const promoted: number[] = [];
+    for (let i = offset; i < compacted.length; i += 2) promoted.push(compacted[i] as number);
+    this.levels[level] = kept;
+    this.levels[level + 1] = mergeSorted(this.levels[level + 1] as number[], promoted);
+    this.retainedCount -= compacted.length - promoted.length;
+  }
+
+  merge(other: QuantileSketch): this {
+    if (other.k !== this.k) throw new RangeError(`transform-core: cannot merge KLL sketches with k ${this.k} and ${other.k}`);
+    if (other.n === 0) return this;
+    this.view = undefined;
+    other.levels.forEach((items, level) => {
+      if (this.levels[level] === undefined) this.levels[level] = [];
+      this.levels[level] = level === 0 ? [...(this.levels[0] as number[]), ...items] : mergeSorted(this.levels[level] as number[], items);
+    });
+    this.n += other.n;
+    this.retainedCount += other.retainedCount;
+    this.low = Math.min(this.low, other.low);
+    this.high = Math.max(this.high, other.high);
+    while (this.retainedCount >= this.totalCapacity()) this.compress();
+    return this;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** Items held (memory use), about 3k at most. */
+  get retained(): number {
+    return this.retainedCount;
+  }
+
+  get min(): number | undefined {
+    return this.n === 0 ? undefined : this.low;
+  }
+
+  get max(): number | undefined {
+    return this.n === 0 ? undefined : this.high;
+  }
+
+  private sortedView(): { values: number[]; cumulative: number[] } {
+    if (this.view) return this.view;
+    const pairs: [number, number][] = [];
+    this.levels.forEach((items, level) => {
+      const weight = 2 ** level;
+      for (const x of items) pairs.push([x, weight]);
+    });
+    pairs.sort((a, b) => a[0] - b[0]);
+    const values: number[] = [];
+    const cumulative: number[] = [];
+    let running = 0;
+    for (const [x, weight] of pairs) {
+      running += weight;
+      values.push(x);
+      cumulative.push(running);
+    }
+    this.view = { values, cumulative };
+    return this.view;
+  }
+
+  /** Estimated share of values <= x. */
+  rank(x: number): number {
+    if (this.n === 0) return Number.NaN;
+    if (x < this.low) return 0;
+    if (x >= this.high) return 1;
+    const { values, cumulative } = this.sortedView();
+    let low = 0;
+    let high = values.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((values[middle] as number) <= x) low = middle + 1;
+      else high = middle;
+    }
+    return low === 0 ? 0 : (cumulative[low - 1] as number) / this.n;
+  }
+
+  /** Estimated q-quantile: the smallest retained item whose estimated rank reaches q; NaN when empty. */
+  quantile(q: number): number {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`transform-core: quantile must be within [0, 1], got ${q}`);
+    if (this.n === 0) return Number.NaN;
+    if (q === 0) return this.low;
+    if (q === 1) return this.high;
+    const { values, cumulative } = this.sortedView();
+    const target = q * this.n;
+    let low = 0;
+    let high = values.length - 1;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((cumulative[middle] as number) >= target) high = middle;
+      else low = middle + 1;
+    }
+    return values[low] as number;
+  }
+
+  toJSON(): QuantileSketchState {
+    return {
+      kind: 'kll',
+      k: this.k,
+      count: this.n,
+      min: this.n === 0 ? null : this.low,
+      max: this.n === 0 ? null : this.high,
+      levels: this.levels.map((items) => [...items]),
+      randomState: this.random.state,
+    };
+  }
+
+  static fromJSON(state: QuantileSketchState): QuantileSketch {
+    const sketch = new QuantileSketch(state.k);
+    sketch.levels = state.levels.map((items) => [...items]);
+    sketch.n = state.count;
+    sketch.retainedCount = state.levels.reduce((total, items) => total + items.length, 0);
+    sketch.low = state.min ?? Infinity;
+    sketch.high = state.max ?? -Infinity;
+    sketch.random = Mulberry32.fromState(state.randomState);
+    return sketch;
+  }
+}
+
+export interface ValueCount {
+  value: unknown;
+  count: number;
+}
+
+export interface FrequencyCounterState {
+  kind: 'frequencies';
+  /** null means unlimited. */
+  cap: number | null;
+  total: number;
+  overflowed: boolean;
+  entries: [unknown, number][];
+}
+
+/**
+ * Exact value counts for up to `cap` distinct values. A value first seen after the cap is reached is not
+ * tracked and the counter reports `overflowed`; counts of tracked values stay exact (every occurrence
+ * after a value's first is counted, and none came before it), but the mode may then be an untracked value,
+ * so `mode()` returns undefined. With cap 255 this decides the category/high-cardinality rule in bounded
+ * memory. Values are identified by `valueKey` (1, "1" and true are different values).
+ */
+export class FrequencyCounter {
+  private readonly counts = new Map<string, { value: unknown; count: number }>();
+  private totalCount = 0;
+  private overflow = false;
+
+  constructor(readonly cap: number = Infinity) {
+    if (!(cap >= 0)) throw new RangeError(`transform-core: frequency cap must be >= 0, got ${cap}`);
+  }
+
+  add(value: unknown, count = 1): void {
+    this.totalCount += count;
+    const key = valueKey(value);
+    const entry = this.counts.get(key);
+    if (entry) {
+      entry.count += count;
+    } else if (this.counts.size < this.cap) {
+      this.counts.set(key, { value, count });
+    } else {
+      this.overflow = true;
+    }
+  }
+
+  /** Adds other's counts; values new to this counter are tracked while there is room. */
+  merge(other: FrequencyCounter): this {
+    for (const { value, count } of other.counts.values()) this.add(value, count);
+    // Occurrences other saw but did not track still count towards the total.
+    this.totalCount += other.totalCount - [...other.counts.values()].reduce((sum, entry) => sum + entry.count, 0);
+    if (other.overflow) this.overflow = true;
+    return this;
+  }
+
+  /** Every value added, tracked or not. */
+  get total(): number {
+    return this.totalCount;
+  }
+
+  /** Distinct values tracked: exact unless overflowed (then more than `cap` exist). */
+  get distinctCount(): number {
+    return this.counts.size;
+  }
+
+  get overflowed(): boolean {
+    return this.overflow;
+  }
+
+  count(value: unknown): number {
+    return this.counts.get(valueKey(value))?.count ?? 0;
+  }
+
+  /** Values by count, highest first; equal counts by lowest value (so the order is input-independent). */
+  top(limit = Infinity): ValueCount[] {
+    return [...this.counts.values()]
+      .sort((a, b) => b.count - a.count || compareValues(a.value, b.value))
+      .slice(0, limit)
+      .map(({ value, count }) => ({ value, count }));
+  }
+
+  /** The most frequent value, lowest value on ties; undefined when empty or overflowed. */
+  mode(): ValueCount | undefined {
+    if (this.overflow) return undefined;
+    return this.top(1)[0];
+  }
+
+  toJSON(): FrequencyCounterState {
+    return {
+      kind: 'frequencies',
+      cap: Number.isFinite(this.cap) ? this.cap : null,
+      total: this.totalCount,
+      overflowed: this.overflow,
+      entries: [...this.counts.values()].map(({ value, count }) => [value, count]),
+    };
+  }
+
+  static fromJSON(state: FrequencyCounterState): FrequencyCounter {
+    const counter = new FrequencyCounter(state.cap ?? Infinity);
+    for (const [value, count] of state.entries) counter.counts.set(valueKey(value), { value, count });
+    counter.totalCount = state.total;
+    counter.overflow = state.overflowed;
+    return counter;
+  }
+}

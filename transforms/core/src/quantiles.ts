@@ -1,0 +1,58 @@
+/**
+ * Quantiles of sorted arrays, with the two definitions the reference relies on: numpy's default
+ * (linear interpolation, used for the contamination estimate and medians) and numpy's `nearest`
+ * (used for box plots). Kept in one place so statistics, accumulators and outlier rules agree.
+ */
+
+function checkQuantile(q: number): void {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`transform-core: quantile must be within [0, 1], got ${q}`);
+}
+
+/** Ascending copy of finite numbers. */
+export function sortedNumbers(values: Iterable<number>): number[] {
+  const result: number[] = [];
+  for (const value of values) if (Number.isFinite(value)) result.push(value);
+  return result.sort((a, b) => a - b);
+}
+
+/**
+ * numpy's default quantile (method "linear", Hyndman-Fan type 7): position q*(n-1), interpolated
+ * between neighbours. The interpolation is written as numpy writes it so results agree to the bit.
+ */
+export function linearQuantile(sorted: readonly number[], q: number): number {
+  checkQuantile(q);
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const position = q * (n - 1);
+  const lower = Math.floor(position);
+  const upper = Math.min(lower + 1, n - 1);
+  const t = position - lower;
+  const a = sorted[lower] as number;
+  const b = sorted[upper] as number;
+  const difference = b - a;
+  return t >= 0.5 ? b - difference * (1 - t) : a + difference * t;
+}
+
+/**
+ * numpy's "nearest" quantile (what pandas' `quantile(interpolation='nearest')` gives): the element at
+ * position q*(n-1) rounded to the nearest index, halves to the even index.
+ */
+export function nearestQuantile(sorted: readonly number[], q: number): number {
+  checkQuantile(q);
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const position = q * (n - 1);
+  const floor = Math.floor(position);
+  const fraction = position - floor;
+  const index = fraction > 0.5 ? floor + 1 : fraction < 0.5 ? floor : floor % 2 === 0 ? floor : floor + 1;
+  return sorted[Math.min(index, n - 1)] as number;
+}
+
+/** The median as pandas computes it: the middle value, or the mean of the two middle values. */
+export function medianOfSorted(sorted: readonly number[]): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const middle = Math.floor(n / 2);
+  // numpy takes the mean of the two middle values for an even count: (a + b) / 2, not a lerp.
+  return n % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}

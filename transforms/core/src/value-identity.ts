@@ -1,0 +1,100 @@
+/**
+ * What counts as missing, when two JSON values are "the same value", and how values are ordered.
+ * Every counter, mode and duplicate check in the package goes through these so they agree.
+ */
+
+/** Characters stripped from both ends of a string before it is judged (the reference strips quotes). */
+const EDGE_NOISE = /^[\s'"]+|[\s'"]+$/g;
+
+/** Strip whitespace and quote characters from both ends, as type detection does before matching. */
+export function stripQuotes(text: string): string {
+  return text.replace(EDGE_NOISE, '');
+}
+
+/**
+ * Missing: null, undefined, NaN, or a string that is empty once whitespace and quotes are stripped.
+ * Blank strings count as missing because CSV-like sources emit "" for an empty cell and the reference
+ * treats `""` as null in type detection; using one definition everywhere keeps the statistics, the
+ * detected type and the imputation consistent.
+ */
+export function isMissingValue(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value === 'number') return Number.isNaN(value);
+  if (typeof value === 'string') return stripQuotes(value) === '';
+  return false;
+}
+
+/** JSON text with object keys sorted, so `{a,b}` and `{b,a}` are one value. */
+export function stableStringify(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.keys(value as Record<string, unknown>)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${stableStringify((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/**
+ * A string that is equal for equal values and differs across types, so the number 1, the string "1"
+ * and `true` are three distinct values (pandas keeps them apart in an object column too).
+ */
+export function valueKey(value: unknown): string {
+  if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) return 'null';
+  switch (typeof value) {
+    case 'number':
+      return `n:${Object.is(value, -0) ? 0 : value}`;
+    case 'string':
+      return `s:${value}`;
+    case 'boolean':
+      return `b:${value}`;
+    case 'bigint':
+      return `n:${value}`;
+    default:
+      return `j:${stableStringify(value)}`;
+  }
+}
+
+function typeRank(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  switch (typeof value) {
+    case 'boolean':
+      return 1;
+    case 'number':
+    case 'bigint':
+      return 2;
+    case 'string':
+      return 3;
+    default:
+      return 4;
+  }
+}
+
+/**
+ * A total order over JSON values: null < booleans < numbers < strings < arrays and objects; within a
+ * type the natural order (strings by code unit, structures by their stable JSON text). Used for "lowest
+ * value wins" tie-breaks, which must not depend on the order rows arrived in.
+ */
+export function compareValues(a: unknown, b: unknown): number {
+  const rankA = typeRank(a);
+  const rankB = typeRank(b);
+  if (rankA !== rankB) return rankA - rankB;
+  switch (rankA) {
+    case 0:
+      return 0;
+    case 1:
+      return Number(a) - Number(b);
+    case 2: {
+      const x = Number(a);
+      const y = Number(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 3:
+      return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    default: {
+      const x = stableStringify(a);
+      const y = stableStringify(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+  }
+}

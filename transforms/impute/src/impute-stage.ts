@@ -1,0 +1,446 @@
+/**
+ * transform-impute: fills missing values (null, absent, NaN, blank strings: core's isMissingValue) per
+ * column by a strategy, or drops rows, following the reference. `auto` (the default) fits the stream's
+ * statistics and applies chooseImputationStrategies from transform-core.
+ *
+ * Integer columns stay integer: average and median are rounded to the nearest integer for them (the
+ * reference casts after filling, which truncates; rounding is the closer integer). A constant must fit
+ * the column's SCHEMA type; exact-decimal strings are filled with decimal strings.
+ */
+import { ConfigurationError, type JsonSchema, type SchemaMessage } from '@tapline/protocol';
+import {
+  FrequencyCounter,
+  MomentsAccumulator,
+  Mulberry32,
+  NullRunAccumulator,
+  ReservoirSampler,
+  TIMESERIES_MAX_NULL_RATE,
+  chooseImputationStrategies,
+  defaultConstantFor,
+  inferColumnType,
+  isMissingValue,
+  type ColumnType,
+  type ImputationColumnFacts,
+} from '@tapline/transform-core';
+import {
+  BoundedQuantiles,
+  columnTypes,
+  columnsOf,
+  numericKind,
+  stageProgram,
+  type NumericKind,
+  type PlanContext,
+  type StageDefinition,
+  type StreamPlan,
+} from '@tapline/transform-base';
+import { imputeConfigSchema, type ColumnImputeSetting, type ImputeOptions, type ImputeStrategyName } from './impute-config.js';
+
+/** Values kept per column for type detection and random fill. */
+const SAMPLE_SIZE = 10_000;
+/** Distinct values counted exactly per column for the mode (beyond it, the mode of the sample). */
+const MODE_CAP = 10_000;
+/** Values per column kept exactly for the median; beyond, a KLL sketch (rank error <= 1.65%). */
+const QUANTILE_EXACT_LIMIT = 200_000;
+/** Observed values saved in params for random fill. */
+const RANDOM_POOL_SIZE = 1_000;
+
+/** What a column does once fitted; saved in params. */
+export interface ColumnFill {
+  strategy: 'none' | 'fill' | 'random' | 'sequential' | 'column' | 'drop_row';
+  /** fill: the value; random: the pool to draw from. */
+  value?: unknown;
+  pool?: unknown[];
+  direction?: 'forward' | 'backward';
+  source?: string;
+  /** How the strategy was chosen and named in the report: average, median, mode, constant, ... */
+  how: string;
+}
+
+export interface ImputeParams {
+  /** auto's stream-level decision: nothing, drop incomplete rows, or per column. */
+  action: 'nothing' | 'drop_rows' | 'per_column';
+  columns: Record<string, ColumnFill>;
+  seed: number;
+}
+
+interface ColumnSpec {
+  name: string;
+  strategy: ImputeStrategyName;
+  setting: ColumnImputeSetting;
+  property: JsonSchema | undefined;
+  kind: NumericKind | undefined;
+}
+
+class ColumnObserver {
+  readonly nulls = new NullRunAccumulator();
+  readonly moments = new MomentsAccumulator();
+  readonly quantiles = new BoundedQuantiles(QUANTILE_EXACT_LIMIT);
+  readonly frequencies = new FrequencyCounter(MODE_CAP);
+  readonly sample: ReservoirSampler<unknown>;
+  /** Backward fill: the value that ends each null run, in order. */
+  readonly runEnds: unknown[] = [];
+  private inRun = false;
+
+  constructor(
+    readonly spec: ColumnSpec,
+    seed: number,
+    private readonly backward: boolean,
+  ) {
+    this.sample = new ReservoirSampler<unknown>(SAMPLE_SIZE, seed);
+  }
+
+  add(value: unknown): void {
+    const missing = isMissingValue(value);
+    this.nulls.add(missing);
+    this.sample.add(missing ? null : value);
+    if (missing) {
+      this.inRun = true;
+      return;
+    }
+    if (this.backward && this.inRun) this.runEnds.push(value);
+    this.inRun = false;
+    this.frequencies.add(value);
+    const x = toNumber(value, this.spec.kind);
+    if (x !== undefined) {
+      this.moments.add(x);
+      this.quantiles.add(x);
+    }
+  }
+}
+
+function toNumber(value: unknown, kind: NumericKind | undefined): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (kind === 'decimal_string' && typeof value === 'string' && value.trim() !== '') {
+    const x = Number(value);
+    return Number.isFinite(x) ? x : undefined;
+  }
+  return undefined;
+}
+
+/** A fitted number as the column holds it: rounded for integers, text for exact decimals. */
+function asColumnNumber(x: number, kind: NumericKind | undefined): unknown {
+  if (kind === 'integer') return Math.round(x);
+  if (kind === 'decimal_string') return String(x);
+  return x;
+}
+
+function fitsSchema(value: unknown, property: JsonSchema | undefined): boolean {
+  const types = columnTypes(property);
+  if (types.length === 0) return true;
+  if (value === null) return types.includes('null');
+  if (typeof value === 'number') return types.includes('number') || (types.includes('integer') && Number.isInteger(value));
+  if (typeof value === 'string') return types.includes('string');
+  if (typeof value === 'boolean') return types.includes('boolean');
+  if (Array.isArray(value)) return types.includes('array');
+  return types.includes('object');
+}
+
+/** The default constant for a column, shaped to its SCHEMA (a `date` column gets a date). */
+function defaultConstant(type: ColumnType, spec: ColumnSpec): unknown {
+  if (spec.kind !== undefined) return asColumnNumber(0, spec.kind);
+  const value = defaultConstantFor(type);
+  if (typeof value === 'string' && spec.property?.format === 'date' && type === 'datetime') return value.slice(0, 10);
+  return value;
+}
+
+function settingOf(entry: ImputeStrategyName | ColumnImputeSetting | undefined, fallback: ImputeStrategyName): ColumnImputeSetting {
+  if (entry === undefined) return { strategy: fallback };
+  return typeof entry === 'string' ? { strategy: entry } : entry;
+}
+
+export function planImpute(schema: SchemaMessage, options: ImputeOptions, context: PlanContext): StreamPlan<ImputeParams> | undefined {
+  const stream = schema.stream;
+  const properties = columnsOf(schema);
+  const seed = options.seed ?? 0;
+  const fallback = options.strategy ?? 'auto';
+  const listed = options.columns ?? {};
+  // With columns listed, only they are imputed; otherwise every SCHEMA column gets the default strategy.
+  const names = Object.keys(listed).length > 0 ? Object.keys(listed).filter((name) => name in properties) : Object.keys(properties);
+  const specs: ColumnSpec[] = names.map((name) => {
+    const setting = settingOf(listed[name], fallback);
+    return { name, strategy: setting.strategy, setting, property: properties[name], kind: numericKind(properties[name]) };
+  });
+  const fail = (column: string, message: string, hint: string): never => {
+    throw new ConfigurationError(message, { stream, column, line: context.line, hint });
+  };
+  for (const spec of specs) {
+    const { strategy, setting } = spec;
+    if ((strategy === 'average' || strategy === 'median') && spec.kind === undefined) {
+      fail(spec.name, `cannot impute the ${strategy} of a column that is not numeric`, 'Use mode, constant or random for it');
+    }
+    if (strategy === 'column') {
+      const source = setting.source_column;
+      if (source === undefined) fail(spec.name, 'strategy column needs source_column', 'Name the column whose value fills the gap');
+      else if (!(source in properties)) fail(spec.name, `source_column "${source}" is not in the SCHEMA`, 'Name a column of the same stream');
+    }
+    if (strategy === 'constant' && setting.value !== undefined && !fitsSchema(setting.value, spec.property)) {
+      fail(spec.name, `constant ${JSON.stringify(setting.value)} does not fit the column's type ${JSON.stringify(spec.property?.type ?? null)}`, 'Give a value of the column type');
+    }
+  }
+  if (specs.length === 0 || specs.every((spec) => spec.strategy === 'noop')) return undefined;
+
+  const direction = (spec: ColumnSpec): 'forward' | 'backward' => spec.setting.direction ?? options.direction ?? 'forward';
+  const needsFit = specs.some((spec) => ['auto', 'average', 'median', 'mode', 'random'].includes(spec.strategy) || (spec.strategy === 'sequential' && direction(spec) === 'backward'));
+  const backfill = specs.some((spec) => (spec.strategy === 'sequential' || spec.strategy === 'auto') && direction(spec) === 'backward');
+  const usesAuto = specs.some((spec) => spec.strategy === 'auto');
+  // auto's drop_rows and row completeness look at every column of the row, so the fast path reads them all.
+  const readColumns = new Set<string>(usesAuto ? Object.keys(properties) : specs.map((spec) => spec.name));
+  for (const spec of specs) if (spec.setting.source_column) readColumns.add(spec.setting.source_column);
+
+  let observers: ColumnObserver[] = specs.map((spec) => new ColumnObserver(spec, seed, backfill && direction(spec) === 'backward'));
+  let rows = 0;
+  let completeRows = 0;
+  let params: ImputeParams | undefined;
+
+  // Applying: per-column runtime state.
+  const filled = new Map<string, number>();
+  const unfilled = new Map<string, number>();
+  let droppedRows = 0;
+  const last = new Map<string, unknown>();
+  const runIndex = new Map<string, number>();
+  const inRun = new Map<string, boolean>();
+  let random = new Mulberry32(seed);
+
+  const staticFill = (spec: ColumnSpec): ColumnFill | undefined => {
+    const { strategy, setting } = spec;
+    switch (strategy) {
+      case 'noop':
+        return { strategy: 'none', how: 'noop' };
+      case 'drop_row':
+        return { strategy: 'drop_row', how: 'rows dropped' };
+      case 'column':
+        return { strategy: 'column', source: setting.source_column as string, how: `copied from "${setting.source_column}"` };
+      case 'sequential':
+        return direction(spec) === 'forward' ? { strategy: 'sequential', direction: 'forward', how: 'forward fill' } : undefined;
+      case 'constant': {
+        const value = setting.value ?? defaultConstant(spec.kind !== undefined ? 'number' : 'category', spec);
+        if (!fitsSchema(value, spec.property)) {
+          fail(spec.name, `the default constant ${JSON.stringify(value)} does not fit the column's type`, 'Give value for this column');
+        }
+        return { strategy: 'fill', value, how: `constant ${JSON.stringify(value)}` };
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  function fitColumn(observer: ColumnObserver, strategy: string, type: ColumnType): ColumnFill {
+    const { spec } = observer;
+    switch (strategy) {
+      case 'none':
+        return { strategy: 'none', how: 'nothing to fill' };
+      case 'drop_rows':
+        return { strategy: 'drop_row', how: 'incomplete rows dropped' };
+      case 'average':
+      case 'median': {
+        const x = strategy === 'average' ? observer.moments.mean : observer.quantiles.median;
+        if (!Number.isFinite(x)) return { strategy: 'none', how: `${strategy} (no values to fit)` };
+        return { strategy: 'fill', value: asColumnNumber(x, spec.kind), how: strategy };
+      }
+      case 'mode': {
+        const mode = observer.frequencies.mode()?.value ?? modeOfSample(observer);
+        if (mode === undefined) return { strategy: 'none', how: 'mode (no values to fit)' };
+        return { strategy: 'fill', value: mode, how: 'mode' };
+      }
+      case 'random': {
+        const pool = observer.sample.sample.filter((value) => !isMissingValue(value)).slice(0, RANDOM_POOL_SIZE);
+        if (pool.length === 0) return { strategy: 'none', how: 'random (no values to draw from)' };
+        return { strategy: 'random', pool, how: 'random (seeded)' };
+      }
+      case 'sequential':
+        return { strategy: 'sequential', direction: direction(spec), how: `${direction(spec)} fill` };
+      case 'constant':
+      default: {
+        const value = spec.setting.value ?? defaultConstant(type, spec);
+        // A default that the SCHEMA would reject (text in a boolean column) is worse than the gap.
+        if (!fitsSchema(value, spec.property)) return { strategy: 'none', how: `constant (no default fits type ${JSON.stringify(spec.property?.type ?? null)})` };
+        return { strategy: 'fill', value, how: `constant ${JSON.stringify(value)}` };
+      }
+    }
+  }
+
+  function modeOfSample(observer: ColumnObserver): unknown {
+    const counter = new FrequencyCounter();
+    for (const value of observer.sample.sample) if (!isMissingValue(value)) counter.add(value);
+    return counter.mode()?.value;
+  }
+
+  function fitAll(): ImputeParams {
+    const columns: Record<string, ColumnFill> = {};
+    const autoObservers = observers.filter((observer) => observer.spec.strategy === 'auto');
+    let action: ImputeParams['action'] = 'per_column';
+    if (autoObservers.length > 0) {
+      const types: Record<string, ColumnType> = {};
+      const facts: Record<string, ImputationColumnFacts> = {};
+      for (const observer of autoObservers) {
+        const { spec } = observer;
+        const type = inferColumnType(spec.name, observer.sample.sample, { declaredJsonType: columnTypes(spec.property) });
+        types[spec.name] = type;
+        const mode = observer.frequencies.mode();
+        const skew = observer.moments.skew;
+        facts[spec.name] = {
+          type,
+          null_value_rate: observer.nulls.nullRate,
+          max_null_seq: observer.nulls.longestRun,
+          first_value_null: observer.nulls.firstValueNull,
+          mode_ratio: mode === undefined || rows === 0 ? 0 : mode.count / rows,
+          numeric: { skew: Number.isNaN(skew) ? null : skew },
+        };
+      }
+      // The time index: a datetime column with few nulls (over every column of the stream we observed).
+      const isTimeseries = autoObservers.some(
+        (observer) => types[observer.spec.name] === 'datetime' && observer.nulls.nullRate <= TIMESERIES_MAX_NULL_RATE,
+      );
+      const plan = chooseImputationStrategies({ row_count: rows, complete_row_count: completeRows, is_timeseries: isTimeseries }, facts);
+      action = plan.action;
+      for (const observer of autoObservers) {
+        const strategy = plan.strategies[observer.spec.name] ?? 'none';
+        const fill = fitColumn(observer, strategy, types[observer.spec.name] as ColumnType);
+        if (fill.strategy === 'sequential') fill.direction = 'forward';
+        columns[observer.spec.name] = { ...fill, how: `auto: ${fill.how}` };
+      }
+    }
+    for (const observer of observers) {
+      const { spec } = observer;
+      if (spec.strategy === 'auto') continue;
+      columns[spec.name] = staticFill(spec) ?? fitColumn(observer, spec.strategy, spec.kind !== undefined ? 'number' : 'category');
+    }
+    return { action, columns, seed };
+  }
+
+  if (!needsFit) params = fitAll();
+
+  const plan: StreamPlan<ImputeParams> = {
+    outputSchema: schema,
+    columns: [...readColumns],
+    transform(record) {
+      const fitted = params as ImputeParams;
+      if (fitted.action === 'nothing') return record;
+      for (const spec of specs) {
+        const fill = fitted.columns[spec.name];
+        if (fill === undefined) continue;
+        const value = record[spec.name];
+        const missing = isMissingValue(value);
+        if (fill.strategy === 'sequential') {
+          if (fill.direction === 'backward') {
+            const index = runIndex.get(spec.name) ?? 0;
+            if (!missing) {
+              if (inRun.get(spec.name)) runIndex.set(spec.name, index + 1);
+              inRun.set(spec.name, false);
+              continue;
+            }
+            inRun.set(spec.name, true);
+            const ends = observers.find((observer) => observer.spec.name === spec.name)?.runEnds ?? [];
+            if (index < ends.length) {
+              record[spec.name] = ends[index];
+              filled.set(spec.name, (filled.get(spec.name) ?? 0) + 1);
+            } else {
+              unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
+            }
+            continue;
+          }
+          if (!missing) {
+            last.set(spec.name, value);
+            continue;
+          }
+          if (last.has(spec.name)) {
+            record[spec.name] = last.get(spec.name);
+            filled.set(spec.name, (filled.get(spec.name) ?? 0) + 1);
+          } else {
+            unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
+          }
+          continue;
+        }
+        if (!missing) continue;
+        switch (fill.strategy) {
+          case 'drop_row':
+            droppedRows += 1;
+            return null;
+          case 'fill':
+            record[spec.name] = fill.value;
+            break;
+          case 'random': {
+            const pool = fill.pool as unknown[];
+            record[spec.name] = pool[random.nextInt(pool.length)];
+            break;
+          }
+          case 'column': {
+            const source = record[fill.source as string];
+            if (isMissingValue(source)) {
+              unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
+              continue;
+            }
+            record[spec.name] = source;
+            break;
+          }
+          default:
+            unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
+            continue;
+        }
+        filled.set(spec.name, (filled.get(spec.name) ?? 0) + 1);
+      }
+      return record;
+    },
+    report() {
+      const fitted = params;
+      if (fitted === undefined) return [];
+      const lines: string[] = [];
+      if (fitted.action === 'nothing') lines.push('auto: every row complete, nothing to impute');
+      if (fitted.action === 'drop_rows') lines.push('auto: at least 70% of rows complete, incomplete rows dropped');
+      if (droppedRows > 0) lines.push(`${droppedRows.toLocaleString('en-US')} rows dropped`);
+      for (const spec of specs) {
+        const fill = fitted.columns[spec.name];
+        if (fill === undefined || fill.strategy === 'none' || fill.strategy === 'drop_row') continue;
+        const left = unfilled.get(spec.name) ?? 0;
+        lines.push(
+          `column "${spec.name}": ${(filled.get(spec.name) ?? 0).toLocaleString('en-US')} missing values imputed by ${fill.how}` +
+            (left > 0 ? `, ${left.toLocaleString('en-US')} left missing (nothing to fill from)` : ''),
+        );
+      }
+      return lines;
+    },
+  };
+
+  if (needsFit) {
+    plan.observe = (record) => {
+      rows += 1;
+      let complete = true;
+      for (const name of readColumns) if (isMissingValue(record[name])) complete = false;
+      if (complete) completeRows += 1;
+      for (const observer of observers) observer.add(record[observer.spec.name]);
+    };
+    plan.fit = () => {
+      params = fitAll();
+      // Keep only what backward fill needs; the accumulators can go.
+      if (!backfill) observers = [];
+      random = new Mulberry32(seed);
+      return params;
+    };
+    // Backward fill needs to see the rows ahead of each gap, which saved parameters cannot replace: a
+    // stream using it is fitted on every run.
+    if (!backfill) {
+      plan.restore = (saved) => {
+        params = saved;
+        random = new Mulberry32(saved.seed ?? seed);
+        for (const spec of specs) {
+          if (saved.columns?.[spec.name] === undefined) {
+            context.logger.warn(`column "${spec.name}" has no saved imputation; it is left as is (set refit: true to fit it)`, { stream });
+          }
+        }
+      };
+    }
+  }
+  return plan;
+}
+
+export const imputeStage: StageDefinition<ImputeOptions, ImputeParams> = {
+  name: 'transform-impute',
+  planStream: planImpute,
+};
+
+export const imputeProgram = stageProgram({
+  stage: imputeStage,
+  version: '0.1.0',
+  description: 'Impute missing values per column (average, median, mode, constant, random, sequential, column, drop_row, auto), fitted per stream and kept in STATE',
+  configSchema: imputeConfigSchema,
+});

@@ -1,0 +1,2 @@
+export * from './impute-config.js';
+export * from './impute-stage.js';

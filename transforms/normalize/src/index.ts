@@ -1,0 +1,2 @@
+export * from './normalize-config.js';
+export * from './normalize-stage.js';

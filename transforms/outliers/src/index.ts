@@ -1,0 +1,2 @@
+export * from './outliers-config.js';
+export * from './outliers-stage.js';

@@ -1,0 +1,330 @@
+/**
+ * transform-outliers: finds outlier rows over the numeric columns of each stream and drops them, or keeps
+ * them with a boolean flag column. Fitting goes through the transform-base runtime (observe every record,
+ * fit once, then transform every record against the fitted model), so every row of a stream is judged by
+ * the same model, and the model is saved with the stage's parameters so later runs judge new rows alike.
+ *
+ * Bounded memory: zscore keeps moments per column (exact over the whole stream); iqr keeps quartiles
+ * (exact up to 1M values per column, KLL sketch beyond); the models are fitted on a seeded reservoir
+ * sample of complete rows (`fit_sample_rows`), local outlier factor on a seeded subsample of it
+ * (`lof_fit_rows`, because fitting is quadratic and scoring is linear in it).
+ */
+import { ConfigurationError, type JsonSchema } from '@tapline/protocol';
+import {
+  BoundedQuantiles,
+  columnsOf,
+  numericKind,
+  stageProgram,
+  withProperties,
+  type NumericKind,
+  type StageDefinition,
+  type StreamPlan,
+} from '@tapline/transform-base';
+import {
+  IqrFilter,
+  IsolationForest,
+  LocalOutlierFactor,
+  MomentsAccumulator,
+  OutlierRemover,
+  PCA_MAX_DIMENSIONS,
+  PrincipalComponents,
+  ReservoirSampler,
+  ZScoreFilter,
+  chooseOutlierMethod,
+  estimateContamination,
+  lofNeighbourCount,
+  reservoirSample,
+  type IqrFilterState,
+  type NumericRow,
+  type OutlierMethod,
+  type OutlierRemoverState,
+  type ZScoreFilterState,
+} from '@tapline/transform-core';
+import { OUTLIER_DEFAULTS, outliersConfigSchema, type OutliersOptions } from './outliers-config.js';
+
+export type ResolvedMethod = 'zscore' | 'iqr' | OutlierMethod;
+
+export interface OutliersParams {
+  /** The method used (auto resolved). */
+  method: ResolvedMethod;
+  /** The columns modelled, in order (a model's dimensions follow it). */
+  columns: string[];
+  /** Rows the parameters were fitted on (complete rows for the models, values per column otherwise). */
+  fitted_rows: number;
+  zscore?: Record<string, ZScoreFilterState>;
+  iqr?: Record<string, IqrFilterState>;
+  /** Model state; null when there was no complete row to fit on (then nothing is an outlier). */
+  model?: OutlierRemoverState | null;
+}
+
+/** Non-finite decimal texts pass as missing: they cannot be compared. */
+const NON_FINITE_DECIMAL = /^[+-]?(nan|inf|infinity)$/i;
+
+function readNumber(value: unknown, kind: NumericKind): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (kind === 'decimal_string' && typeof value === 'string' && value.trim() !== '' && !NON_FINITE_DECIMAL.test(value.trim())) {
+    const x = Number(value);
+    return Number.isFinite(x) ? x : null;
+  }
+  // Missing, or not a number despite the SCHEMA: not modelled, and kept (the reference keeps such rows).
+  return null;
+}
+
+/** Identity of a modelled row, to recognise the rows local outlier factor was fitted on. */
+function rowKey(row: readonly number[]): string {
+  return row.join(',');
+}
+
+/**
+ * The model-based judge. Composed from transform-core's parts rather than `OutlierRemover.fit` so that the
+ * contamination estimate and PCA use the whole fit sample while LOF is fitted on its subsample; the result
+ * is an OutlierRemoverState, saved and restored with `OutlierRemover.fromJSON` as usual.
+ */
+export function fitOutlierModel(rows: readonly NumericRow[], method: OutlierMethod | 'auto', seed: number, lofRows: number): OutlierRemoverState | null {
+  if (rows.length === 0) return null;
+  const dimensions = (rows[0] as NumericRow).length;
+  const contamination = estimateContamination(rows).rate;
+  const chosen = method === 'auto' ? chooseOutlierMethod(dimensions) : method;
+  const pca = dimensions > PCA_MAX_DIMENSIONS ? PrincipalComponents.fit(rows, PCA_MAX_DIMENSIONS, seed) : undefined;
+  const modelled = pca ? rows.map((row) => pca.transform(row)) : rows;
+  let model: OutlierRemoverState['model'];
+  if (chosen === 'lof') {
+    // reservoirSample keeps every row, in order, when there are no more than lofRows.
+    const subsample = reservoirSample(modelled, lofRows, seed);
+    model = new LocalOutlierFactor({ neighbours: lofNeighbourCount(subsample.length, contamination), contamination }).fit(subsample).toJSON();
+  } else {
+    model = new IsolationForest({ seed }).fit(modelled, contamination).toJSON();
+  }
+  return { kind: 'outlier_remover', method: chosen, dimensions, contamination, pca: pca ? pca.toJSON() : null, model };
+}
+
+/** Judges rows with a fitted model state. */
+class ModelJudge {
+  private readonly remover: OutlierRemover;
+  private readonly pca: PrincipalComponents | undefined;
+  /** LOF: the fitted rows' own verdicts (scored leaving themselves out, as the reference's fit_predict). */
+  private readonly fittedVerdicts: Map<string, boolean> | undefined;
+
+  constructor(readonly state: OutlierRemoverState) {
+    this.remover = OutlierRemover.fromJSON(state);
+    this.pca = state.pca ? PrincipalComponents.fromJSON(state.pca) : undefined;
+    if (state.model.kind === 'lof') {
+      const { rows, fittedScores, threshold } = state.model;
+      this.fittedVerdicts = new Map(rows.map((row, i) => [rowKey(row), (fittedScores[i] as number) > threshold]));
+    }
+  }
+
+  isOutlier(row: NumericRow): boolean {
+    if (this.fittedVerdicts !== undefined) {
+      // A row the model was fitted on would find itself as its nearest neighbour at distance 0; judge it
+      // as the reference does instead, so that on data that fits the result is the reference's exactly.
+      const verdict = this.fittedVerdicts.get(rowKey(this.pca ? this.pca.transform(row) : row));
+      if (verdict !== undefined) return verdict;
+    }
+    return this.remover.isOutlier(row);
+  }
+}
+
+interface Column {
+  name: string;
+  kind: NumericKind;
+}
+
+function resolveOptions(options: OutliersOptions): Required<Omit<OutliersOptions, 'columns' | 'enabled'>> {
+  return {
+    method: options.method ?? OUTLIER_DEFAULTS.method,
+    action: options.action ?? OUTLIER_DEFAULTS.action,
+    flag_column: options.flag_column ?? OUTLIER_DEFAULTS.flag_column,
+    fit_sample_rows: options.fit_sample_rows ?? OUTLIER_DEFAULTS.fit_sample_rows,
+    lof_fit_rows: options.lof_fit_rows ?? OUTLIER_DEFAULTS.lof_fit_rows,
+    seed: options.seed ?? OUTLIER_DEFAULTS.seed,
+    z_threshold: options.z_threshold ?? OUTLIER_DEFAULTS.z_threshold,
+    iqr_multiplier: options.iqr_multiplier ?? OUTLIER_DEFAULTS.iqr_multiplier,
+  };
+}
+
+function percent(count: number, total: number): string {
+  return total === 0 ? '0%' : `${((count / total) * 100).toFixed(2)}%`;
+}
+
+export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
+  name: 'transform-outliers',
+
+  planStream(schema, rawOptions, context): StreamPlan<OutliersParams> | undefined {
+    const options = resolveOptions(rawOptions);
+    const stream = schema.stream;
+    const properties = columnsOf(schema);
+    // Keys and bookmarks identify rows and positions; they are not measurements, so not modelled by default.
+    const identifying = new Set([...schema.key_properties, ...(schema.bookmark_properties ?? [])]);
+    const names = rawOptions.columns ?? Object.keys(properties).filter((name) => !identifying.has(name) && numericKind(properties[name]) !== undefined);
+    const columns: Column[] = [];
+    for (const name of names) {
+      const property = properties[name];
+      if (property === undefined) continue; // the runtime warns at the end about columns that never appear
+      const kind = numericKind(property);
+      if (kind === undefined) {
+        throw new ConfigurationError(`cannot look for outliers in a column that is not numeric (type ${JSON.stringify(property.type ?? null)})`, {
+          stream,
+          column: name,
+          line: context.line,
+          hint: 'Remove it from columns: only integer, number and singer.decimal columns can be modelled',
+        });
+      }
+      columns.push({ name, kind });
+    }
+    if (columns.length === 0) {
+      context.logger.info(`${stream}: no numeric column to look for outliers in; passed through`);
+      return undefined;
+    }
+    const flag = options.action === 'flag' ? options.flag_column : undefined;
+    const replaced: Record<string, JsonSchema> = {};
+    if (flag !== undefined) {
+      const existing = properties[flag];
+      if (existing !== undefined && !(existing.type === 'boolean' || (Array.isArray(existing.type) && existing.type.includes('boolean')))) {
+        throw new ConfigurationError(`flag_column "${flag}" is already a column of this stream`, {
+          stream,
+          column: flag,
+          line: context.line,
+          hint: 'Set flag_column to a name the stream does not use',
+        });
+      }
+      if (columns.some((column) => column.name === flag)) {
+        throw new ConfigurationError('flag_column is one of the modelled columns', { stream, column: flag, line: context.line });
+      }
+      replaced[flag] = { type: 'boolean' };
+    }
+
+    const dimensions = columns.length;
+    const method: ResolvedMethod =
+      options.method === 'auto' ? chooseOutlierMethod(dimensions) : options.method;
+    const modelBased = method === 'lof' || method === 'isolation_forest';
+
+    // Fitting state.
+    const moments = method === 'zscore' ? columns.map(() => new MomentsAccumulator()) : undefined;
+    const quartiles = method === 'iqr' ? columns.map(() => new BoundedQuantiles()) : undefined;
+    const sample = modelBased ? new ReservoirSampler<number[]>(options.fit_sample_rows, options.seed) : undefined;
+    let fittedRows = 0;
+
+    // Judging state.
+    let params: OutliersParams | undefined;
+    let judge: (row: (number | null)[]) => boolean = () => false;
+    let judged = 0;
+    let outliers = 0;
+    let incomplete = 0;
+
+    const readRow = (record: Record<string, unknown>): (number | null)[] => {
+      const row = new Array<number | null>(dimensions);
+      for (let d = 0; d < dimensions; d += 1) {
+        const column = columns[d] as Column;
+        row[d] = readNumber(record[column.name], column.kind);
+      }
+      return row;
+    };
+
+    const use = (fitted: OutliersParams): void => {
+      if (fitted.columns.join('\u0000') !== columns.map((column) => column.name).join('\u0000') || fitted.method !== method) {
+        throw new ConfigurationError(
+          `saved parameters were fitted with method ${fitted.method} on columns ${fitted.columns.join(', ')}; the config now asks for ${method} on ${columns.map((c) => c.name).join(', ')}`,
+          { stream, line: context.line, hint: 'Set refit: true to fit afresh (rows will then be judged by a new model)' },
+        );
+      }
+      params = fitted;
+      if (fitted.method === 'zscore') {
+        const filters = columns.map((column) => ZScoreFilter.fromJSON(fitted.zscore?.[column.name] as ZScoreFilterState));
+        // A row is an outlier when any of its values is; missing values are never outliers.
+        judge = (row) => row.some((x, d) => (filters[d] as ZScoreFilter).isOutlier(x));
+      } else if (fitted.method === 'iqr') {
+        const filters = columns.map((column) => IqrFilter.fromJSON(fitted.iqr?.[column.name] as IqrFilterState));
+        judge = (row) => row.some((x, d) => (filters[d] as IqrFilter).isOutlier(x));
+      } else if (fitted.model) {
+        const model = new ModelJudge(fitted.model);
+        judge = (row) => model.isOutlier(row as NumericRow);
+      } else {
+        judge = () => false;
+      }
+    };
+
+    return {
+      outputSchema: flag === undefined ? schema : withProperties(schema, replaced),
+      columns: flag === undefined ? columns.map((column) => column.name) : [...columns.map((column) => column.name), flag],
+
+      observe(record) {
+        const row = readRow(record);
+        if (moments) {
+          row.forEach((x, d) => {
+            if (x !== null) (moments[d] as MomentsAccumulator).add(x);
+          });
+        } else if (quartiles) {
+          row.forEach((x, d) => {
+            if (x !== null) (quartiles[d] as BoundedQuantiles).add(x);
+          });
+        } else if (sample && row.every((x) => x !== null)) {
+          sample.add(row as number[]);
+        }
+        fittedRows += 1;
+      },
+
+      fit() {
+        const fitted: OutliersParams = { method, columns: columns.map((column) => column.name), fitted_rows: fittedRows };
+        if (moments) {
+          fitted.zscore = Object.fromEntries(columns.map((column, d) => [column.name, ZScoreFilter.fromMoments(moments[d] as MomentsAccumulator, options.z_threshold).toJSON()]));
+        } else if (quartiles) {
+          fitted.iqr = Object.fromEntries(
+            columns.map((column, d) => {
+              const q = quartiles[d] as BoundedQuantiles;
+              return [column.name, IqrFilter.fromQuartiles(q.quantile(0.25), q.quantile(0.75), options.iqr_multiplier).toJSON()];
+            }),
+          );
+        } else if (sample) {
+          const rows = sample.sample;
+          fitted.fitted_rows = rows.length;
+          fitted.model = fitOutlierModel(rows, method as OutlierMethod, options.seed, options.lof_fit_rows);
+        }
+        use(fitted);
+        return fitted;
+      },
+
+      restore(saved) {
+        use(saved);
+      },
+
+      transform(record) {
+        const row = readRow(record);
+        judged += 1;
+        if (modelBased && row.some((x) => x === null)) {
+          incomplete += 1;
+          if (flag !== undefined) record[flag] = false;
+          return record;
+        }
+        if (row.some((x) => x === null)) incomplete += 1;
+        const isOutlier = judge(row);
+        if (isOutlier) outliers += 1;
+        if (flag !== undefined) {
+          record[flag] = isOutlier;
+          return record;
+        }
+        return isOutlier ? null : record;
+      },
+
+      report() {
+        const detail: string[] = [];
+        if (params?.model) detail.push(`contamination ${params.model.contamination.toFixed(4)}`);
+        if (params?.model?.pca) detail.push(`PCA ${params.model.dimensions} -> ${PCA_MAX_DIMENSIONS} dimensions`);
+        if (params?.model?.model.kind === 'lof') detail.push(`${params.model.model.neighbours} neighbours`);
+        const how = options.method === 'auto' ? `${method} (auto: ${dimensions} column${dimensions === 1 ? '' : 's'})` : method;
+        const verb = flag === undefined ? 'dropped' : `flagged in ${flag}`;
+        return [
+          `outliers by ${how} over ${columns.map((column) => column.name).join(', ')}${detail.length > 0 ? `; ${detail.join(', ')}` : ''}; fitted on ${params?.fitted_rows ?? 0} rows`,
+          `${outliers} of ${judged} rows ${verb} (${percent(outliers, judged)})${incomplete > 0 ? `; ${incomplete} rows with missing values ${modelBased ? 'not modelled, kept' : 'judged on their other columns'}` : ''}`,
+        ];
+      },
+    };
+  },
+};
+
+export const outliersProgram = stageProgram({
+  stage: outliersStage,
+  version: '0.1.0',
+  description: 'Drop or flag outlier rows over numeric columns: z-score, IQR, isolation forest, local outlier factor, or auto; fitted per stream and kept in STATE',
+  configSchema: outliersConfigSchema,
+});

@@ -1,0 +1,401 @@
+/**
+ * The profile of one stream. Two tiers, so memory stays bounded whatever the stream's length:
+ *
+ * - A seeded reservoir sample of `sampleSize` rows. While the stream has no more rows than that, the
+ *   sample IS the stream and the report is transform-core's exact computation over every row.
+ * - Per-column streaming accumulators over every row (see ColumnAccumulator). Beyond `sampleSize` rows
+ *   the report takes the column types and the type-dependent statistics from the sample, and every
+ *   figure the accumulators know exactly (or by a sketch with a known error) from them. `estimated`
+ *   lists what came from the sample or a sketch.
+ */
+import {
+  NUMERIC_TYPES,
+  QuantileSketch,
+  computeDatasetStatistics,
+  inferColumnType,
+  isMissingValue,
+  numericValuesOf,
+  parseDateLike,
+  Mulberry32,
+  computeColumnStatistics,
+  stripQuotes,
+  BOX_PLOT_WHISKER_IQR,
+  GOOD_QUALITY_VALIDITY,
+  OUTLIER_Z_SCORE,
+  TIMESERIES_MAX_NULL_RATE,
+  VALUE_COUNT_LIMIT,
+  type ColumnStatistics,
+  type ColumnType,
+  type DatasetStatistics,
+} from '@tapline/transform-core';
+import { schemaTypes, type JsonSchema } from '@tapline/protocol';
+import { ColumnAccumulator, QUANTILE_SKETCH_K } from './column-accumulator.js';
+import { DistinctSketch, RowHasher, hashString } from './distinct-sketch.js';
+
+export interface ProfilerOptions {
+  sampleSize: number;
+  seed: number;
+  /** Distinct values counted exactly per column before the distinct sketch takes over. */
+  trackedValues: number;
+}
+
+export interface Histogram {
+  /** Bin edges, one more than counts; numbers, or epoch milliseconds for datetimes. */
+  edges: number[];
+  counts: number[];
+}
+
+export interface ProfiledColumn extends ColumnStatistics {
+  histogram?: Histogram;
+  /** Statistics of this column that are estimates rather than exact counts over every row. */
+  estimated: string[];
+}
+
+export interface StreamProfile {
+  stream: string;
+  /** True when every figure was computed over every row. */
+  exact: boolean;
+  /** Rows in the sample that type detection and the sample-based statistics used. */
+  sample_rows: number;
+  seed: number;
+  error_bounds: {
+    /** Normalised rank error of quantiles (median, quartiles) at 99% confidence, when estimated. */
+    quantile_rank_error: number;
+    /** Relative standard error of distinct and duplicate counts, when estimated. */
+    distinct_relative_error: number;
+  };
+  key_properties: string[];
+  dataset: Omit<DatasetStatistics, 'columns'> & { estimated: string[] };
+  columns: Record<string, ProfiledColumn>;
+}
+
+const HISTOGRAM_BINS = 20;
+
+export class StreamProfiler {
+  private readonly columns = new Map<string, ColumnAccumulator>();
+  /** Column names in order: the SCHEMA's properties first, then as first seen in records. */
+  private readonly order: string[] = [];
+  private readonly declared = new Map<string, string[]>();
+  /**
+   * The sampled RECORD lines as UTF-8 bytes (Algorithm R, seeded). Bytes rather than parsed records:
+   * 100,000 parsed rows in the heap make every garbage collection walk them, and a sliced line would
+   * keep its whole input chunk alive. Only replaced slots pay for the copy.
+   */
+  private readonly sample: Buffer[] = [];
+  private readonly random: Mulberry32;
+  private readonly rowHashes = new DistinctSketch();
+  private readonly rowHasher = new RowHasher();
+  /** Per column, a salt for the row hash (its name's hash), so equal values in different columns differ. */
+  private readonly salts = new Map<ColumnAccumulator, number>();
+  private keyProperties: string[] = [];
+  private rows = 0;
+  private completeRows = 0;
+
+  constructor(
+    readonly stream: string,
+    private readonly options: ProfilerOptions,
+  ) {
+    this.random = new Mulberry32(options.seed);
+  }
+
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  addSchema(schema: JsonSchema, keyProperties: string[]): void {
+    this.keyProperties = keyProperties;
+    for (const [name, property] of Object.entries(schema.properties ?? {})) {
+      this.declared.set(name, schemaTypes(property));
+      this.columnFor(name, this.rows);
+    }
+  }
+
+  /** `precedingNulls`: rows already seen without this column (it was missing from them). */
+  private columnFor(name: string, precedingNulls: number): ColumnAccumulator {
+    let column = this.columns.get(name);
+    if (column === undefined) {
+      column = new ColumnAccumulator(this.options.trackedValues, this.options.seed, precedingNulls);
+      this.columns.set(name, column);
+      this.salts.set(column, (hashString(name) * 4294967296) >>> 0);
+      this.order.push(name);
+    }
+    return column;
+  }
+
+  addRecord(record: Record<string, unknown>, raw: string): void {
+    this.rows += 1;
+    let seen = 0;
+    let complete = true;
+    const hasher = this.rowHasher;
+    hasher.reset();
+    for (const name in record) {
+      let column = this.columns.get(name);
+      if (column === undefined) column = this.columnFor(name, this.rows - 1);
+      if (column.add(record[name])) complete = false;
+      else hasher.add(this.salts.get(column) as number, column.lastHash);
+      seen += 1;
+    }
+    if (seen !== this.columns.size) {
+      // Some known columns are absent from this record: they are missing here.
+      for (const [name, column] of this.columns) {
+        if (!(name in record)) {
+          column.add(undefined);
+          complete = false;
+        }
+      }
+    }
+    if (complete) this.completeRows += 1;
+    this.rowHashes.add(hasher.value);
+    if (this.sample.length < this.options.sampleSize) {
+      this.sample.push(Buffer.from(raw));
+    } else {
+      const slot = this.random.nextInt(this.rows);
+      if (slot < this.options.sampleSize) this.sample[slot] = Buffer.from(raw);
+    }
+  }
+
+  get exact(): boolean {
+    return this.rows <= this.options.sampleSize;
+  }
+
+  profile(): StreamProfile {
+    const rows = this.sample.map((bytes) => (JSON.parse(bytes.toString('utf8')) as { record: Record<string, unknown> }).record);
+    const exact = this.exact;
+    const sampleColumns: Record<string, unknown[]> = {};
+    const columnTypes: Record<string, ColumnType> = {};
+    for (const name of this.order) {
+      const values = rows.map((row) => row[name]);
+      sampleColumns[name] = values;
+      const declaredJsonType = this.declared.get(name);
+      columnTypes[name] = inferColumnType(name, values, declaredJsonType === undefined ? {} : { declaredJsonType });
+    }
+    // Beyond the sample the dataset figures come from the accumulators: only the columns need the sample.
+    const statistics = exact ? computeDatasetStatistics(sampleColumns, { columnTypes }) : undefined;
+    const columns: Record<string, ProfiledColumn> = {};
+    for (const name of this.order) {
+      const base = statistics
+        ? (statistics.columns[name] as ColumnStatistics)
+        : computeColumnStatistics(name, sampleColumns[name] as unknown[], columnTypes[name] as ColumnType);
+      const values = sampleColumns[name] as unknown[];
+      const accumulator = this.columns.get(name) as ColumnAccumulator;
+      columns[name] = exact ? { ...base, ...exactExtras(base, values) } : this.streamedColumn(base, values, accumulator);
+    }
+    let dataset: StreamProfile['dataset'];
+    if (statistics) {
+      const { columns: _columns, ...figures } = statistics;
+      dataset = { ...figures, estimated: [] };
+    } else {
+      dataset = this.streamedDataset(columns, columnTypes);
+    }
+    return {
+      stream: this.stream,
+      exact,
+      sample_rows: rows.length,
+      seed: this.options.seed,
+      error_bounds: {
+        quantile_rank_error: exact ? 0 : QuantileSketch.rankErrorBound(QUANTILE_SKETCH_K, 'all'),
+        distinct_relative_error: exact ? 0 : DistinctSketch.relativeStandardError(),
+      },
+      key_properties: this.keyProperties,
+      dataset,
+      columns,
+    };
+  }
+
+  /** Beyond the sample: exact figures from the accumulators over the sample's type-dependent ones. */
+  private streamedColumn(base: ColumnStatistics, values: readonly unknown[], accumulator: ColumnAccumulator): ProfiledColumn {
+    const rowCount = this.rows;
+    const scale = rowCount / Math.max(1, values.length);
+    const estimated: string[] = [];
+    const nullCount = accumulator.nulls.nullCount;
+    const count = rowCount - nullCount;
+    const column: ProfiledColumn = { ...base, estimated };
+    column.row_count = rowCount;
+    column.count = count;
+    column.null_value_count = nullCount;
+    column.null_value_rate = rate(nullCount, rowCount);
+    column.max_null_seq = accumulator.nulls.longestRun;
+    column.first_value_null = accumulator.nulls.firstValueNull;
+    if (accumulator.frequenciesExact) {
+      const frequencies = accumulator.frequencies;
+      column.count_distinct = frequencies.distinctCount;
+      column.value_counts = frequencies.top(VALUE_COUNT_LIMIT);
+      const mode = frequencies.mode();
+      column.mode = mode === undefined ? null : mode.value;
+      column.mode_ratio = mode === undefined ? 0 : rate(mode.count, rowCount);
+    } else {
+      column.count_distinct = accumulator.distinct?.estimate ?? base.count_distinct;
+      column.value_counts = base.value_counts.map(({ value, count: sampled }) => ({ value, count: Math.round(sampled * scale) }));
+      estimated.push('count_distinct', 'unique_value_rate', 'value_counts', 'mode', 'mode_ratio');
+    }
+    column.unique_value_rate = rate(column.count_distinct, rowCount);
+    column.invalid_value_count = Math.round(base.invalid_value_rate * rowCount);
+    column.invalid_value_rate = base.invalid_value_rate;
+    if (base.invalid_value_count > 0) estimated.push('invalid_value_count', 'invalid_value_rate', 'validity');
+    column.completeness = 1 - column.null_value_rate;
+    column.validity = column.completeness - column.invalid_value_rate;
+    column.quality = column.validity >= GOOD_QUALITY_VALIDITY ? 'Good' : 'Bad';
+
+    if (column.numeric !== undefined && accumulator.numericComplete) {
+      const { moments, extent, quantiles } = accumulator;
+      const min = extent.min as number;
+      const max = extent.max as number;
+      const std = moments.count < 2 ? null : moments.sampleStd;
+      const skew = moments.skew;
+      const q1 = quantiles.quantile(0.25);
+      const median = quantiles.quantile(0.5);
+      const q3 = quantiles.quantile(0.75);
+      const reach = BOX_PLOT_WHISKER_IQR * (q3 - q1);
+      const sampleNumbers = numericValuesOf(values).filter((x): x is number => x !== null);
+      // Whiskers: the exact extreme when it is inside the fences, else the sample's most extreme value inside them.
+      let insideLow = q1;
+      let insideHigh = q3;
+      for (const x of sampleNumbers) {
+        if (x >= q1 - reach && x < insideLow) insideLow = x;
+        if (x <= q3 + reach && x > insideHigh) insideHigh = x;
+      }
+      let outlierCount = 0;
+      if (std !== null && std > 0) {
+        const low = moments.mean - OUTLIER_Z_SCORE * std;
+        const high = moments.mean + OUTLIER_Z_SCORE * std;
+        outlierCount = Math.round(((low > min ? quantiles.rank(low) : 0) + (high < max ? 1 - quantiles.rank(high) : 0)) * moments.count);
+      }
+      column.numeric = {
+        ...column.numeric,
+        average: moments.mean,
+        min,
+        max,
+        sum: moments.sum,
+        std,
+        skew: Number.isNaN(skew) ? null : skew,
+        median,
+        outlier_count: outlierCount,
+        outlier_ratio: rate(outlierCount, rowCount),
+        box_plot_data: {
+          ...column.numeric.box_plot_data,
+          first_quartile: q1,
+          median,
+          third_quartile: q3,
+          min: min >= q1 - reach ? min : insideLow,
+          max: max <= q3 + reach ? max : insideHigh,
+        },
+      };
+      column.histogram = histogramFromSketch(quantiles, min, max);
+      estimated.push('numeric.median', 'numeric.box_plot_data', 'numeric.outlier_count', 'numeric.outlier_ratio', 'numeric.outliers', 'histogram');
+    } else if (column.numeric !== undefined) {
+      const numbers = numericValuesOf(values).filter((x): x is number => x !== null);
+      column.numeric = { ...column.numeric, sum: column.numeric.sum * scale, outlier_count: Math.round(column.numeric.outlier_count * scale) };
+      column.histogram = histogramOf(numbers);
+      estimated.push('numeric', 'histogram');
+    } else if (column.datetime !== undefined) {
+      column.histogram = datetimeHistogram(values);
+      estimated.push('datetime', 'histogram');
+    }
+    if (column.text !== undefined) estimated.push('text');
+    if (column.email !== undefined) estimated.push('email');
+    if (column.list !== undefined) estimated.push('list');
+    estimated.push('type');
+    return column;
+  }
+
+  private streamedDataset(columns: Record<string, ProfiledColumn>, columnTypes: Record<string, ColumnType>): StreamProfile['dataset'] {
+    const rowCount = this.rows;
+    const all = Object.values(columns);
+    const names = this.order.length;
+    const totalNulls = all.reduce((total, column) => total + column.null_value_count, 0);
+    const totalInvalid = all.reduce((total, column) => total + column.invalid_value_count, 0);
+    const emptyColumns = all.filter((column) => column.count === 0).length;
+    const cells = rowCount * names;
+    const completeness = 1 - rate(rate(totalNulls, names), rowCount);
+    const validity = completeness - rate(rate(totalInvalid, names), rowCount);
+    const distinctRows = Math.min(rowCount, this.rowHashes.estimate);
+    const duplicates = rowCount - distinctRows;
+    const timeseriesIndex = this.order.filter(
+      (name) => columnTypes[name] === 'datetime' && (columns[name] as ProfiledColumn).null_value_rate <= TIMESERIES_MAX_NULL_RATE,
+    );
+    const estimated = ['duplicate_row_count', 'duplicate_row_rate', 'column_types'];
+    if (totalInvalid > 0) estimated.push('total_invalid_value_count', 'total_invalid_value_rate', 'validity');
+    return {
+      row_count: rowCount,
+      column_count: names,
+      duplicate_row_count: duplicates,
+      duplicate_row_rate: rate(duplicates, rowCount),
+      empty_column_count: emptyColumns,
+      empty_column_rate: rate(emptyColumns, names),
+      complete_row_count: this.completeRows,
+      complete_row_rate: rate(this.completeRows, rowCount),
+      total_null_value_count: totalNulls,
+      total_null_value_rate: rate(totalNulls, cells),
+      total_invalid_value_count: totalInvalid,
+      total_invalid_value_rate: rate(totalInvalid, cells),
+      completeness,
+      validity,
+      is_timeseries: timeseriesIndex.length > 0,
+      timeseries_index: timeseriesIndex,
+      column_types: columnTypes,
+      estimated,
+    };
+  }
+}
+
+/** In the exact tier: the chart data, from every value. */
+function exactExtras(base: ColumnStatistics, values: readonly unknown[]): { histogram?: Histogram; estimated: string[] } {
+  if (NUMERIC_TYPES.has(base.type)) {
+    const present = values.filter((value) => !isMissingValue(value));
+    return { histogram: histogramOf(numericValuesOf(present).filter((x): x is number => x !== null)), estimated: [] };
+  }
+  if (base.type === 'datetime') return { histogram: datetimeHistogram(values), estimated: [] };
+  return { estimated: [] };
+}
+
+function rate(count: number, total: number): number {
+  return total === 0 ? 0 : count / total;
+}
+
+function binEdges(min: number, max: number, bins: number): number[] {
+  if (!(max > min)) return [min, min === max ? min + 1 : min];
+  return Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : min + ((max - min) * i) / bins));
+}
+
+/** Equal-width bins over the values; one bin for a constant column. */
+export function histogramOf(numbers: readonly number[]): Histogram | undefined {
+  if (numbers.length === 0) return undefined;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const x of numbers) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const bins = max > min ? HISTOGRAM_BINS : 1;
+  const edges = binEdges(min, max, bins);
+  const counts = new Array<number>(bins).fill(0);
+  for (const x of numbers) {
+    const index = max > min ? Math.min(bins - 1, Math.floor(((x - min) / (max - min)) * bins)) : 0;
+    counts[index] = (counts[index] as number) + 1;
+  }
+  return { edges, counts };
+}
+
+/** The same bins, with counts estimated from the sketch's ranks (each within the sketch's rank error). */
+function histogramFromSketch(sketch: QuantileSketch, min: number, max: number): Histogram {
+  const bins = max > min ? HISTOGRAM_BINS : 1;
+  const edges = binEdges(min, max, bins);
+  const counts: number[] = [];
+  let below = 0;
+  for (let i = 1; i <= bins; i += 1) {
+    const upTo = i === bins ? 1 : sketch.rank(edges[i] as number);
+    counts.push(Math.max(0, Math.round((upTo - below) * sketch.count)));
+    below = upTo;
+  }
+  return { edges, counts };
+}
+
+function datetimeHistogram(values: readonly unknown[]): Histogram | undefined {
+  const instants: number[] = [];
+  for (const value of values) {
+    if (typeof value !== 'string') continue;
+    const instant = parseDateLike(stripQuotes(value));
+    if (instant !== null) instants.push(instant);
+  }
+  return histogramOf(instants);
+}

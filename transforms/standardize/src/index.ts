@@ -1,0 +1,2 @@
+export * from './standardize-config.js';
+export * from './standardize-stage.js';
