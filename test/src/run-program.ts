@@ -48,11 +48,14 @@ export function runProgram(bin: string, options: RunOptions = {}): Promise<Progr
       const messages: Record<string, unknown>[] = [];
       for (const line of stdout.split('\n')) {
         if (line.trim() === '') continue;
+        let parsed: unknown;
         try {
-          messages.push(JSON.parse(line) as Record<string, unknown>);
+          parsed = JSON.parse(line);
         } catch {
-          messages.push({ type: '__NOT_JSON__', line });
+          parsed = undefined;
         }
+        // A line that is not a JSON object (malformed, or a bare number or string) is not a Singer message.
+        messages.push(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { type: '__NOT_JSON__', line });
       }
       resolve({
         code,
