@@ -39,7 +39,8 @@ export function classifyPostgresError(error: unknown, where: { stream?: string; 
     return new DiscoveryError(message, { ...base, hint: 'The catalog names something the database does not have; run --discover again' });
   }
   if (code === '42501') {
-    return new ConnectionError(`permission denied: ${message}`, { ...base, hint: 'GRANT the privileges this program needs to the configured user' });
+    // PostgreSQL's own text already says "permission denied for table x"; do not repeat it.
+    return new ConnectionError(/^permission denied/i.test(message) ? message : `permission denied: ${message}`, { ...base, hint: 'GRANT the privileges this program needs to the configured user' });
   }
   if (code.startsWith('22') || code.startsWith('23')) {
     return new DataError(`${message}${detail}`, { ...base, hint: 'The value does not fit the column; fix the source or widen the column' });
