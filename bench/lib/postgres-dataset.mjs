@@ -24,15 +24,16 @@ export function ensureOrders(rows) {
   const count = psql(`SELECT count(*) FROM information_schema.tables WHERE table_schema = 'bench' AND table_name = '${table}'`);
   if (count === '0') {
     process.stderr.write(`generating bench.${table} (${rows} rows)\n`);
-    psql(`CREATE TABLE bench.${table} (${ORDERS_COLUMNS})`);
-    psql(`INSERT INTO bench.${table}
-      SELECT g, (g * 7919) % 100000, 'SKU-' || lpad(((g * 104729) % 1000000)::text, 6, '0'),
+    // One query string is one transaction: a failed generation leaves no empty table behind.
+    psql(`CREATE TABLE bench.${table} (${ORDERS_COLUMNS});
+      INSERT INTO bench.${table}
+      SELECT g, ((g * 7919) % 100000)::int, 'SKU-' || lpad(((g * 104729) % 1000000)::text, 6, '0'),
         CASE WHEN g % 5 = 0 THEN NULL ELSE 'order note ' || g || ' with some text' END,
         ((g * 37) % 100000) / 100.0, ((g * 7) % 1000) / 3.0, g % 2 = 0,
         timestamptz '2020-01-01 00:00:00+00' + make_interval(secs => g),
-        date '2020-01-01' + (g % 1500),
+        date '2020-01-01' + (g % 1500)::int,
         jsonb_build_object('channel', CASE WHEN g % 2 = 0 THEN 'web' ELSE 'store' END, 'priority', g % 5)
-      FROM generate_series(1, ${rows}) AS g`);
+      FROM generate_series(1::bigint, ${rows}) AS g`);
     psql(`VACUUM ANALYZE bench.${table}`);
   }
   return table;
