@@ -5,7 +5,7 @@ export const BENCH_DB = process.env.TAPLINE_BENCH_DATABASE ?? 'tapline_bench';
 const PG = ['-h', process.env.PGHOST ?? '127.0.0.1', '-U', process.env.PGUSER ?? 'postgres', '-v', 'ON_ERROR_STOP=1', '-qtA'];
 
 export function psql(sql, database = BENCH_DB) {
-  return execFileSync('psql', [...PG, '-d', database, '-c', sql], { encoding: 'utf8' }).trim();
+  return execFileSync('psql', [...PG, '-d', database, '-c', sql], { encoding: 'utf8', env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' } }).trim();
 }
 
 export function ensureDatabase() {
