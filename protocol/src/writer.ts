@@ -3,7 +3,6 @@
  * common reason a Node.js program is slow on a pipe) and honouring backpressure: `write` returns false
  * when the destination is full, and `drain()` waits until it has room again.
  */
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { serializeMessage, type Message } from './messages.js';
 
@@ -76,7 +75,20 @@ export class MessageWriter {
   async drain(): Promise<void> {
     this.flush();
     if (this.output.writableNeedDrain) {
-      await Promise.race([once(this.output, 'drain'), once(this.output, 'close').then(() => undefined)]);
+      // Wait for whichever comes first, and remove every listener afterwards: a drain per write burst
+      // must not leave 'close' or 'error' listeners behind (events.once would, for the loser of a race).
+      const output = this.output;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          output.off('drain', done);
+          output.off('close', done);
+          output.off('error', done);
+          resolve();
+        };
+        output.on('drain', done);
+        output.on('close', done);
+        output.on('error', done); // the constructor's listener records the error; it is thrown below
+      });
     }
     this.blocked = false;
     if (this.failure) throw this.failure;

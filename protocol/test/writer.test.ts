@@ -23,6 +23,18 @@ describe('MessageWriter', () => {
     expect(writes.length).toBeLessThan(10);
   });
 
+  it('leaves no listeners behind after many waits for drain', async () => {
+    const output = new PassThrough({ highWaterMark: 16 });
+    output.resume();
+    const writer = new MessageWriter(output, { flushSize: 1 });
+    const before = { close: output.listenerCount('close'), error: output.listenerCount('error'), drain: output.listenerCount('drain') };
+    for (let i = 0; i < 50; i += 1) {
+      if (!writer.write(recordMessage('s', { text: 'x'.repeat(100), i }))) await writer.drain();
+    }
+    await writer.close();
+    expect({ close: output.listenerCount('close'), error: output.listenerCount('error'), drain: output.listenerCount('drain') }).toEqual(before);
+  });
+
   it('reports backpressure and waits for drain', async () => {
     const output = new PassThrough({ highWaterMark: 64 });
     const writer = new MessageWriter(output, { flushSize: 10 });
