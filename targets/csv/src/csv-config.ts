@@ -12,7 +12,12 @@ export interface CsvTargetConfig extends BaseTargetConfig {
 
 export const csvConfigSchema = targetConfigSchema({
   destination_path: { type: 'string', default: '.', description: 'Folder for the files (created if missing)' },
-  file_naming: { type: 'string', default: '{stream}.csv', pattern: '\\{stream\\}', description: 'File name template; must contain {stream}' },
+  file_naming: {
+    type: 'string',
+    default: '{stream}.csv',
+    pattern: '\\{stream\\}',
+    description: 'File name template, relative to destination_path; must contain {stream}; {date} and {datetime} are the run start (UTC), e.g. "{date}/{stream}.csv"',
+  },
   mode: { type: 'string', enum: ['append', 'overwrite'], default: 'append', description: 'append to existing files or overwrite them' },
   delimiter: { type: 'string', minLength: 1, maxLength: 1, default: ',', description: 'Field delimiter' },
   quote_character: { type: 'string', minLength: 1, maxLength: 1, default: '"', description: 'Quote character' },

@@ -7,11 +7,12 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { parse } from 'csv-parse';
 import { ConfigurationError, SyncError, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
-import { FILE_METADATA_FIELDS, fileNameForStream, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
+import { FILE_METADATA_FIELDS, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
 import { csvConfigSchema, type CsvTargetConfig } from './csv-config.js';
+import { ensureFolder, streamFilePath, syncFolder } from './csv-files.js';
 
 
 function cell(value: unknown): string | null {
@@ -42,12 +43,15 @@ export function csvEncoder(delimiter: string, quote: string): (rows: (string | n
 interface OpenFile {
   handle: FileHandle;
   columns: string[];
+  /** The file's name is new (created, or renamed into place): its folder is fsynced with the next batch. */
+  created: boolean;
 }
 
 class CsvDriver implements TargetDriver {
   readonly supportsActivateVersion = false;
   private readonly files = new Map<string, OpenFile>();
   private readonly started = new Set<string>();
+  private readonly startedAt = new Date();
 
   constructor(private readonly config: CsvTargetConfig) {
     this.encode = csvEncoder(config.delimiter, config.quote_character);
@@ -108,16 +112,17 @@ class CsvDriver implements TargetDriver {
   }
 
   async openStream(schema: SchemaMessage): Promise<StreamSink> {
-    const path = join(this.config.destination_path, fileNameForStream(this.config.file_naming, schema.stream));
+    const path = streamFilePath(this.config.destination_path, this.config.file_naming, schema.stream, this.startedAt);
     const wanted = [...Object.keys(schema.schema.properties ?? {}), ...(this.config.add_record_metadata ? FILE_METADATA_FIELDS : [])];
     let file = this.files.get(path);
     try {
       if (file === undefined) {
         const fresh = this.config.mode === 'overwrite' && !this.started.has(path);
+        await ensureFolder(path);
         const header = fresh ? undefined : await this.existingHeader(path);
         const handle = await open(path, fresh ? 'w' : 'a');
         this.started.add(path);
-        file = { handle, columns: header ?? [] };
+        file = { handle, columns: header ?? [], created: header === undefined };
         this.files.set(path, file);
         if (header === undefined && this.config.include_header) {
           file.columns = wanted;
@@ -133,6 +138,7 @@ class CsvDriver implements TargetDriver {
         if (this.config.include_header) await this.widen(path, file.columns, columns);
         file.handle = await open(path, 'a');
         file.columns = columns;
+        file.created = true;
       }
     } catch (error) {
       throw new SyncError(`cannot write ${path}: ${(error as Error).message}`, { cause: error, file: path });
@@ -165,6 +171,10 @@ class CsvSink implements StreamSink {
       await this.file.handle.appendFile(this.encode(rows));
       // The STATE covering these rows is printed as soon as this resolves: the bytes must be on disk.
       await this.file.handle.datasync();
+      if (this.file.created) {
+        await syncFolder(dirname(this.path));
+        this.file.created = false;
+      }
     } catch (error) {
       throw new SyncError(`cannot write ${this.path}: ${(error as Error).message}`, { cause: error, file: this.path });
     }

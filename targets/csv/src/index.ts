@@ -1,2 +1,3 @@
 export * from './csv-config.js';
 export * from './csv-target.js';
+export * from './csv-files.js';

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,5 +46,15 @@ describe('target-csv', () => {
     await writeFile(join(dir, 'semi.json'), JSON.stringify({ mode: 'overwrite', delimiter: ';' }));
     await run([schema(['id', 'b']), record({ id: 2, b: 'x;y' }), schema(['id', 'b']), record({ id: 3, b: 'z' })], ['--config', join(dir, 'semi.json')]);
     expect(await file()).toBe('id;b\n2;"x;y"\n3;z\n');
+  });
+
+  it('fills {date} in file_naming and creates the subfolder; STATE follows the rows', async () => {
+    await writeFile(join(dir, 'dated.json'), JSON.stringify({ file_naming: 'exports/{date}/{stream}.csv' }));
+    const result = await run([schema(['id']), record({ id: 1 }), '{"type":"STATE","value":{"bookmarks":{"users":{"id":1}}}}'], ['--config', join(dir, 'dated.json')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.states).toEqual([{ bookmarks: { users: { id: 1 } } }]);
+    const [day] = await readdir(join(dir, 'out', 'exports'));
+    expect(day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(await readFile(join(dir, 'out', 'exports', day!, 'users.csv'), 'utf8')).toBe('id\n1\n');
   });
 });

@@ -3,7 +3,7 @@ import { targetConfigSchema, type BaseTargetConfig } from '@tapline/target-base'
 export interface JsonlTargetConfig extends BaseTargetConfig {
   /** Folder the files are written to; created when missing. */
   destination_path: string;
-  /** File name per stream; `{stream}` is replaced by the stream name made safe for a file name. */
+  /** File name per stream; `{stream}` is the stream name made safe for a file name, `{date}`/`{datetime}` the run start. */
   file_naming: string;
   /** `append` adds to existing files; `overwrite` replaces each stream's file on its first SCHEMA of the run. */
   mode: 'append' | 'overwrite';
@@ -13,7 +13,12 @@ export interface JsonlTargetConfig extends BaseTargetConfig {
 
 export const jsonlConfigSchema = targetConfigSchema({
   destination_path: { type: 'string', default: '.', description: 'Folder for the files (created if missing)' },
-  file_naming: { type: 'string', default: '{stream}.jsonl', pattern: '\\{stream\\}', description: 'File name template; must contain {stream}' },
+  file_naming: {
+    type: 'string',
+    default: '{stream}.jsonl',
+    pattern: '\\{stream\\}',
+    description: 'File name template, relative to destination_path; must contain {stream}; {date} and {datetime} are the run start (UTC), e.g. "{date}/{stream}.jsonl"',
+  },
   mode: { type: 'string', enum: ['append', 'overwrite'], default: 'append', description: 'append to existing files or overwrite them' },
   add_record_metadata: { type: 'boolean', default: false, description: 'Add _sdc_* metadata fields to each record' },
 });

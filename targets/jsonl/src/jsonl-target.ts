@@ -1,12 +1,19 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { ConfigurationError, SyncError, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
-import { fileNameForStream, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
+import { recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
 import { jsonlConfigSchema, type JsonlTargetConfig } from './jsonl-config.js';
+import { ensureFolder, streamFilePath, syncFolder } from './jsonl-files.js';
+
+interface OpenFile {
+  handle: FileHandle;
+  /** The file was created by this run: its folder is fsynced once with the first batch. */
+  created: boolean;
+}
 
 class JsonlSink implements StreamSink {
   constructor(
-    private readonly handle: FileHandle,
+    private readonly file: OpenFile,
     private readonly path: string,
     private readonly withMetadata: boolean,
   ) {}
@@ -18,9 +25,14 @@ class JsonlSink implements StreamSink {
       lines.push(JSON.stringify(record));
     }
     try {
-      await this.handle.appendFile(`${lines.join('\n')}\n`, 'utf8');
-      // STATE is printed as soon as this resolves, so the bytes must be on disk, not in the page cache.
-      await this.handle.datasync();
+      await this.file.handle.appendFile(`${lines.join('\n')}\n`, 'utf8');
+      // STATE is printed as soon as this resolves, so the bytes must be on disk, not in the page cache;
+      // and for a new file its name too.
+      await this.file.handle.datasync();
+      if (this.file.created) {
+        await syncFolder(dirname(this.path));
+        this.file.created = false;
+      }
     } catch (error) {
       throw new SyncError(`cannot write ${this.path}: ${(error as Error).message}`, { cause: error, file: this.path });
     }
@@ -29,8 +41,9 @@ class JsonlSink implements StreamSink {
 
 class JsonlDriver implements TargetDriver {
   readonly supportsActivateVersion = false;
-  private readonly handles = new Map<string, FileHandle>();
+  private readonly files = new Map<string, OpenFile>();
   private readonly truncated = new Set<string>();
+  private readonly startedAt = new Date();
 
   constructor(private readonly config: JsonlTargetConfig) {}
 
@@ -47,26 +60,37 @@ class JsonlDriver implements TargetDriver {
   }
 
   async openStream(schema: SchemaMessage): Promise<StreamSink> {
-    const path = join(this.config.destination_path, fileNameForStream(this.config.file_naming, schema.stream));
-    let handle = this.handles.get(path);
-    if (handle === undefined) {
+    const path = streamFilePath(this.config.destination_path, this.config.file_naming, schema.stream, this.startedAt);
+    let file = this.files.get(path);
+    if (file === undefined) {
       // Overwrite means "this run's data replaces the last run's": truncate once, on the first SCHEMA.
       const flags = this.config.mode === 'overwrite' && !this.truncated.has(path) ? 'w' : 'a';
       try {
-        handle = await open(path, flags);
+        await ensureFolder(path);
+        // 'ax' fails when the file exists: then it is opened for appending, else it is new.
+        let created = true;
+        let handle: FileHandle;
+        try {
+          handle = await open(path, flags === 'w' ? 'w' : 'ax');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          created = false;
+          handle = await open(path, 'a');
+        }
+        file = { handle, created };
       } catch (error) {
         throw new SyncError(`cannot open ${path}: ${(error as Error).message}`, { cause: error, file: path });
       }
       this.truncated.add(path);
-      this.handles.set(path, handle);
+      this.files.set(path, file);
     }
-    return new JsonlSink(handle, path, this.config.add_record_metadata);
+    return new JsonlSink(file, path, this.config.add_record_metadata);
   }
 
   async close(): Promise<void> {
-    const handles = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+    const files = [...this.files.values()];
+    this.files.clear();
+    await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,19 @@ describe('target-jsonl', () => {
     const [row] = await lines('export-s.ndjson');
     expect(row).toMatchObject({ id: 1, _sdc_extracted_at: '2024-01-01T00:00:00Z', _sdc_sequence: 1, _sdc_table_version: 7 });
     expect(typeof row!._sdc_received_at).toBe('string');
+  });
+
+  it('fills {date} and {datetime} in file_naming with the run start (UTC), creating subfolders', async () => {
+    await writeFile(configPath, `destination_path: ${join(dir, 'out')}\nfile_naming: "{date}/{stream}-{datetime}.jsonl"\n`);
+    const before = new Date().toISOString().slice(0, 10);
+    const run = await runProgram(bin, { args: ['--config', configPath], stdinText: `${schema}\n${record(1)}\n{"type":"STATE","value":{"bookmarks":{"s":{"id":1}}}}\n` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.states).toEqual([{ bookmarks: { s: { id: 1 } } }]);
+    const [day] = await readdir(join(dir, 'out'));
+    expect(day! >= before && /^\d{4}-\d{2}-\d{2}$/.test(day!)).toBe(true);
+    const [name] = await readdir(join(dir, 'out', day!));
+    expect(name).toMatch(new RegExp(`^s-${day!.replace(/-/g, '')}T\\d{6}Z\\.jsonl$`));
+    expect(await lines(join(day!, name!))).toEqual([{ id: 1 }]);
   });
 
   it('commits by batch size and prints each STATE only after its batch, logging record_count metrics', async () => {

@@ -1,0 +1,3 @@
+export * from './jsonl-config.js';
+export * from './jsonl-format.js';
+export * from './jsonl-tap.js';
