@@ -329,5 +329,21 @@ function aboutMarkdown(info: Record<string, unknown>): string {
 /** The entry point a `bin/` file calls: run, then exit with the code. */
 export async function runProgram<Config>(program: ProgramDefinition<Config>, argv = process.argv.slice(2)): Promise<never> {
   const code = await executeProgram(program, argv);
+  // process.exit drops what a pipe has not taken yet: on a slow reader the last lines written (the final
+  // STATE, a --discover catalog) would be lost. Wait until stdout and stderr have handed everything over.
+  await Promise.all([settleOutput(process.stdout), settleOutput(process.stderr)]);
   process.exit(code);
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the operating system. */
+export function settleOutput(stream: NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean }): Promise<void> {
+  if (stream.destroyed || !stream.writableLength) return Promise.resolve();
+  // Writes complete in order, so the callback of one more (empty) write runs after every earlier one.
+  return new Promise((resolve) => {
+    try {
+      stream.write('', () => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

@@ -94,8 +94,16 @@ export class MessageWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Flush and wait; the output itself stays open (it is usually stdout). */
+  /**
+   * Flush and wait until the output has handed every line to the operating system; the output itself
+   * stays open (it is usually stdout). A program may exit right after this without losing a line.
+   */
   async close(): Promise<void> {
     await this.drain();
+    const output = this.output;
+    if (output.destroyed || output.writableLength === 0) return;
+    // Writes complete in order: the callback of an empty write runs once everything before it is out.
+    await new Promise<void>((resolve) => output.write('', () => resolve()));
+    if (this.failure) throw this.failure;
   }
 }
