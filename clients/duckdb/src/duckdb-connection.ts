@@ -1,0 +1,73 @@
+import type { DuckDBInstance, DuckDBConnection as NodeConnection } from '@duckdb/node-api';
+import type { Logger } from '@tapline/protocol';
+import type { DuckDBConnectionConfig } from './duckdb-config.js';
+import { classifyDuckDBError } from './duckdb-errors.js';
+
+export interface DuckDBConnection {
+  connection: NodeConnection;
+  /** The file (or `:memory:`) for log lines; never the token. */
+  describe: string;
+  /** Run statements, ignoring results; DuckDB errors are classified. */
+  run(sql: string, where?: { stream?: string }): Promise<void>;
+  /** Rows as JSON-safe objects (bigints and decimals as strings). Only for small results. */
+  query<Row>(sql: string, where?: { stream?: string }): Promise<Row[]>;
+  /** Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Open read only: the tap never writes, and a reader does not block other readers. */
+  readOnly?: boolean;
+}
+
+/**
+ * Open the database. The session time zone is UTC, so TIMESTAMPTZ values render and parse the same
+ * whatever the machine's zone is.
+ */
+export async function openDuckDB(config: DuckDBConnectionConfig, logger: Logger, options: OpenOptions = {}): Promise<DuckDBConnection> {
+  const settings: Record<string, string> = {};
+  if (options.readOnly && config.path !== ':memory:') settings.access_mode = 'READ_ONLY';
+  if (config.threads !== undefined) settings.threads = String(config.threads);
+  if (config.memory_limit !== undefined) settings.memory_limit = config.memory_limit;
+  if (config.motherduck_token !== undefined) settings.motherduck_token = config.motherduck_token;
+  const where = { file: config.path };
+  let instance: DuckDBInstance;
+  let connection: NodeConnection;
+  try {
+    // Loaded here, not at import: the native library takes a noticeable part of a second to load, which
+    // `--about` and `--help` should not pay.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    instance = await DuckDBInstance.create(config.path, settings);
+    connection = await instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+  } catch (error) {
+    throw classifyDuckDBError(error, where);
+  }
+  logger.debug(`opened DuckDB ${config.path}${options.readOnly ? ' (read only)' : ''}`);
+  let closed = false;
+  return {
+    connection,
+    describe: config.path,
+    async run(sql, at = {}) {
+      try {
+        await connection.run(sql);
+      } catch (error) {
+        throw classifyDuckDBError(error, at);
+      }
+    },
+    async query<Row>(sql: string, at: { stream?: string } = {}) {
+      try {
+        return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Row[];
+      } catch (error) {
+        throw classifyDuckDBError(error, at);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Closing the instance releases the file lock at once, not when the process exits.
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
