@@ -194,8 +194,8 @@ function isReset(prev: Bookmark, next: Bookmark): boolean {
 /**
  * The ways `next` moves backwards from `prev` for one stream: the replication key value, the LSN, the
  * binlog file and position, the table version. Values that cannot be ordered (different kinds, opaque
- * tokens, binlog files of another server) are not judged. A key that disappears is not a regression: the
- * runner merges states, and a tap drops e.g. its full-table resume point when the scan completes.
+ * tokens, binlog files of another server) are not judged. A key that disappears is not a regression: a
+ * tap drops e.g. its full-table resume point when the scan completes.
  */
 export function bookmarkRegressions(stream: string, prev: Bookmark, next: Bookmark): StateRegression[] {
   if (isReset(prev, next)) return [];
@@ -263,11 +263,11 @@ export function parseState(value: unknown, source?: string): SingerState {
 }
 
 /**
- * Merge `incoming` onto `base`: per stream and per key the incoming bookmark wins, streams only in `base`
- * are kept (a run that synced two of ten streams must not forget the other eight), and other top-level
- * keys from `incoming` win (`currently_syncing` included, when `incoming` has it). One refinement: when
- * incoming resets a stream (its replication method or key changed) its bookmark replaces the old one
- * whole, so no position of the old method survives next to the new one.
+ * Merge `incoming` onto `base`: a stream's incoming bookmark replaces the old one whole, streams only in
+ * `base` are kept (a run that synced two of ten streams must not forget the other eight), and other
+ * top-level keys from `incoming` win (`currently_syncing` included, when `incoming` has it). Bookmarks are
+ * never merged key by key: a tap drops keys on purpose (a full-table resume point once the scan is
+ * complete), and a merged-in stale key would make the next run skip rows.
  */
 export function mergeStates(base: unknown, incoming: unknown): SingerState {
   const from = parseState(base);
@@ -277,8 +277,7 @@ export function mergeStates(base: unknown, incoming: unknown): SingerState {
   const { bookmarks: incomingBookmarks, currently_syncing: incomingSyncing, ...incomingRest } = to;
   const bookmarks: Record<string, Bookmark> = { ...baseBookmarks };
   for (const [stream, bookmark] of Object.entries(incomingBookmarks)) {
-    const old = baseBookmarks[stream];
-    bookmarks[stream] = old === undefined || isReset(old, bookmark) ? bookmark : { ...old, ...bookmark };
+    bookmarks[stream] = bookmark;
   }
   return {
     ...baseRest,

@@ -248,15 +248,23 @@ describe('BookmarkStore', () => {
 });
 
 describe('mergeStates', () => {
-  it('lets incoming win per stream and per key, keeping streams only in base', () => {
+  it('replaces a stream\'s bookmark whole, keeping streams only in base', () => {
     const base = { bookmarks: { a: { version: 1, replication_key: 'id', replication_key_value: 5, xmin: 7 }, b: { lsn: 3 } }, currently_syncing: 'a', keep: 1, both: 'base' };
-    const incoming = { bookmarks: { a: { replication_key_value: 8 }, c: { version: 2 } }, both: 'incoming' };
+    const incoming = { bookmarks: { a: { version: 1, replication_key: 'id', replication_key_value: 8 }, c: { version: 2 } }, both: 'incoming' };
     expect(mergeStates(base, incoming)).toEqual({
-      bookmarks: { a: { version: 1, replication_key: 'id', replication_key_value: 8, xmin: 7 }, b: { lsn: 3 }, c: { version: 2 } },
+      bookmarks: { a: { version: 1, replication_key: 'id', replication_key_value: 8 }, b: { lsn: 3 }, c: { version: 2 } },
       currently_syncing: 'a',
       keep: 1,
       both: 'incoming',
     });
+  });
+
+  it('does not bring back a resume point the tap dropped when its full-table scan completed', () => {
+    const merged = mergeStates(
+      { bookmarks: { a: { last_replication_method: 'FULL_TABLE', version: 5, full_table_resume: { id: '52000' } } } },
+      { bookmarks: { a: { last_replication_method: 'FULL_TABLE', version: 5 } } },
+    );
+    expect(merged.bookmarks.a).toEqual({ last_replication_method: 'FULL_TABLE', version: 5 });
   });
 
   it('takes currently_syncing from incoming when incoming has it, null included', () => {
