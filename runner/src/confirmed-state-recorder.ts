@@ -8,12 +8,31 @@
 import {
   compareStates,
   isEmptyState,
-  mergeStates,
+  parseState,
   StateRegressionError,
   type Logger,
   type SingerState,
 } from '@tapline/protocol';
 import type { StateBackend } from './state-backend.js';
+
+/**
+ * `incoming` over `base`, stream by stream: a stream's bookmark in `incoming` replaces the one in `base`
+ * whole, streams only in `base` are kept, and the other top-level keys of `incoming` win
+ * (`currently_syncing` when it has one). Not a deep merge: a tap drops keys from a stream's bookmark on
+ * purpose (`full_table_resume` once a scan completes), and a key-by-key merge would bring the stale resume
+ * point back, so the next run would skip the rows before it.
+ */
+export function mergeByStream(base: unknown, incoming: unknown): SingerState {
+  const from = parseState(base);
+  const to = parseState(incoming);
+  const hasSyncing = incoming !== null && typeof incoming === 'object' && 'currently_syncing' in incoming;
+  return {
+    ...from,
+    ...to,
+    bookmarks: { ...from.bookmarks, ...to.bookmarks },
+    currently_syncing: hasSyncing ? to.currently_syncing : from.currently_syncing,
+  };
+}
 
 export interface RecorderOptions {
   /** --full-refresh: the run started without state, so its bookmarks replace the stored ones. */
@@ -59,15 +78,15 @@ export class ConfirmedStateRecorder {
     }
     let nextRun: SingerState;
     try {
-      nextRun = mergeStates(this.runState, value);
+      nextRun = mergeByStream(this.runState, value);
     } catch (error) {
       this.refused++;
       logger.warn(`the target confirmed a state that is not a Singer state; not saved: ${(error as Error).message}`);
       return;
     }
     const candidate = this.options.fullRefresh
-      ? mergeStates(this.storedWithout(Object.keys(nextRun.bookmarks)), nextRun)
-      : mergeStates(this.stored, nextRun);
+      ? mergeByStream(this.storedWithout(Object.keys(nextRun.bookmarks)), nextRun)
+      : mergeByStream(this.stored, nextRun);
     const regressions = this.accepted === undefined ? [] : compareStates(this.accepted, candidate);
     if (regressions.length > 0) {
       this.refused++;

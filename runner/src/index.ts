@@ -2,7 +2,8 @@ export { executeTapline, TAPLINE_VERSION, USAGE, type TaplineIo } from './taplin
 export { loadPipeline, pipelineSchema, type Pipeline, type StateConfig, type PostgresStateConfig, type FileStateConfig } from './pipeline-config.js';
 export { runPipeline, confirmedStateOf, type RunPipelineOptions } from './run-pipeline.js';
 export { RunningPipe, exitStatus, type StageSpec, type StageOutcome } from './running-pipe.js';
-export { ConfirmedStateRecorder } from './confirmed-state-recorder.js';
+export { ConfirmedStateRecorder, mergeByStream } from './confirmed-state-recorder.js';
+export { applyStreamMetadata, selectStreams } from './pipeline-stages.js';
 export { ProgressBoard, parseRecordCount } from './progress-board.js';
 export { resolveCommand, splitCommand, findProgram } from './command-resolution.js';
 export { checkStateToSave, type StateBackend, type SaveStateOptions, type StateHistoryEntry } from './state-backend.js';

@@ -6,7 +6,7 @@
  * run does not depend on the directory an orchestrator happens to start it in.
  */
 import { basename, dirname, extname, resolve } from 'node:path';
-import { loadConfig, type JsonSchemaObject } from '@tapline/protocol';
+import { loadConfig, registerSecret, type JsonSchemaObject } from '@tapline/protocol';
 
 const command = {
   description: 'The program: a name looked up in node_modules/.bin and PATH, a path, or an argv array',
@@ -54,6 +54,12 @@ export const pipelineSchema: JsonSchemaObject = {
         ...stageProperties,
         catalog: { type: 'string', description: 'A catalog file passed with --catalog' },
         select: { type: 'array', items: { type: 'string' }, description: 'Stream patterns (public-orders, public-*, !audit-*) applied to the discovered catalog' },
+        metadata: {
+          type: 'object',
+          additionalProperties: { type: 'object' },
+          description:
+            'Stream-level catalog metadata by stream pattern, as in Meltano: {"public-orders": {"replication-method": "INCREMENTAL", "replication-key": "updated_at"}}',
+        },
       },
     },
     transforms: {
@@ -91,6 +97,8 @@ export interface StageConfig {
 export interface TapConfig extends StageConfig {
   catalog?: string;
   select?: string[];
+  /** Stream pattern -> stream-level metadata written into the catalog (replication-method, replication-key, ...). */
+  metadata?: Record<string, Record<string, unknown>>;
 }
 
 export interface TransformConfig extends StageConfig {
@@ -152,6 +160,7 @@ export async function loadPipeline(path: string, options: LoadPipelineOptions = 
     transforms?: TransformConfig[];
     state?: StateConfig;
   };
+  for (const stage of [value.tap, ...(value.transforms ?? []), value.target]) registerSecretOptions(stage.options);
   return {
     ...value,
     name: value.name ?? basename(file, extname(file)),
@@ -160,6 +169,24 @@ export async function loadPipeline(path: string, options: LoadPipelineOptions = 
     file,
     dir: dirname(file),
   };
+}
+
+/** Setting names that hold secrets in the connectors of every ecosystem. */
+const SECRET_KEY = /(password|passphrase|secret|token|private_key|api_key|credentials)/i;
+
+/**
+ * Mask the secret-looking values of a stage's inline options in every line the runner writes, the
+ * forwarded lines of its programs included: a third-party program does not know what to mask, and the
+ * pipeline schema cannot mark the settings of every program secret.
+ */
+function registerSecretOptions(options: unknown, key = ''): void {
+  if (typeof options === 'string') {
+    if (SECRET_KEY.test(key)) registerSecret(options);
+  } else if (Array.isArray(options)) {
+    for (const item of options) registerSecretOptions(item, key);
+  } else if (options !== null && typeof options === 'object') {
+    for (const [name, value] of Object.entries(options)) registerSecretOptions(value, SECRET_KEY.test(key) ? key : name);
+  }
 }
 
 /** A stage's config files as absolute paths. */

@@ -6,11 +6,14 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import {
   applySelection,
   ConfigurationError,
   DiscoveryError,
+  matchesStreamPattern,
   parseCatalog,
+  setMetadata,
   selectedStreams,
   type Catalog,
 } from '@tapline/protocol';
@@ -40,6 +43,19 @@ export interface StageContext {
 
 let generated = 0;
 
+/** True when one of the config files has a `profiles.<profile>` section (an unreadable file: false, the program will say why). */
+async function definesProfile(files: string[], profile: string): Promise<boolean> {
+  for (const file of files) {
+    try {
+      const value = parseYaml(await readFile(file, 'utf8')) as { profiles?: Record<string, unknown> } | null;
+      if (value?.profiles?.[profile] !== undefined) return true;
+    } catch {
+      // the program reports its own config file
+    }
+  }
+  return false;
+}
+
 async function stageSpec(context: StageContext, role: StageRole, label: string, stage: StageConfig, path: string): Promise<StageSpec> {
   const { pipeline } = context;
   const argv = resolveCommand(stage.command, { dir: pipeline.dir, path: `${path}.command`, env: context.env, ...(context.cwd ? { cwd: context.cwd } : {}) });
@@ -51,8 +67,14 @@ async function stageSpec(context: StageContext, role: StageRole, label: string, 
     argv.push('--config', file);
   }
   const env: NodeJS.ProcessEnv = { ...context.env, ...stage.env };
-  // Tapline programs pick their config profile from it; other programs ignore it.
-  if (context.profile !== undefined) env.TAPLINE_PROFILE = context.profile;
+  // The profile picked the pipeline's own settings (inline options included). A program gets it, as
+  // TAPLINE_PROFILE, only when one of its config files has that profile: a Tapline program asked for a
+  // profile that none of its files defines refuses to run.
+  if (stage.env?.TAPLINE_PROFILE === undefined) {
+    delete env.TAPLINE_PROFILE;
+    const files = configFilesOf(stage, pipeline.dir);
+    if (context.profile !== undefined && (await definesProfile(files, context.profile))) env.TAPLINE_PROFILE = context.profile;
+  }
   return { role, label, argv, env };
 }
 
@@ -132,9 +154,30 @@ export function selectStreams(catalog: Catalog, patterns: readonly string[]): Ca
 }
 
 /**
- * The catalog a run passes to the tap: the pipeline's catalog file, with `select` applied when there is a
- * selection; or, with a selection and no file, the discovered catalog with it applied. Undefined when the
- * pipeline names neither (the tap then syncs what it syncs by default).
+ * The catalog with the pipeline's `tap.metadata` written into the streams each pattern matches (patterns
+ * in file order; a later pattern's keys win). A pattern that matches no stream is a ConfigurationError: a
+ * misspelt stream id would otherwise silently leave a stream on FULL_TABLE.
+ */
+export function applyStreamMetadata(catalog: Catalog, metadata: Record<string, Record<string, unknown>>): Catalog {
+  const copy = structuredClone(catalog);
+  for (const [pattern, values] of Object.entries(metadata)) {
+    const matching = copy.streams.filter((stream) => matchesStreamPattern(stream.tap_stream_id, pattern));
+    if (matching.length === 0) {
+      const ids = copy.streams.map((stream) => stream.tap_stream_id);
+      throw new ConfigurationError(`no stream matches the metadata pattern "${pattern}"`, {
+        path: `tap.metadata.${pattern}`,
+        hint: ids.length === 0 ? 'The tap discovered no stream' : `The tap has: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', ...' : ''}`,
+      });
+    }
+    for (const stream of matching) setMetadata(stream, [], values);
+  }
+  return copy;
+}
+
+/**
+ * The catalog a run passes to the tap: the pipeline's catalog file, or the discovered one when the pipeline
+ * has a selection or metadata but no file; then `tap.metadata` and the selection applied. Undefined when
+ * the pipeline names none of them (the tap then syncs what it syncs by default).
  */
 export async function prepareCatalog(
   context: StageContext,
@@ -144,6 +187,7 @@ export async function prepareCatalog(
 ): Promise<Catalog | undefined> {
   const patterns = select ?? context.pipeline.tap.select;
   const file = context.pipeline.tap.catalog;
+  const metadata = context.pipeline.tap.metadata;
   let catalog: Catalog | undefined;
   if (file !== undefined) {
     const path = resolve(context.pipeline.dir, file);
@@ -159,9 +203,10 @@ export async function prepareCatalog(
       if (error instanceof ConfigurationError) throw error;
       throw new ConfigurationError('the catalog file is not JSON', { file: path, path: 'tap.catalog', cause: error, hint: 'Regenerate it with `tapline discover`' });
     }
-  } else if (patterns !== undefined) {
+  } else if (patterns !== undefined || metadata !== undefined) {
     catalog = await discoverCatalog(tap, board, context.pipeline.dir);
   }
   if (catalog === undefined) return undefined;
+  if (metadata !== undefined) catalog = applyStreamMetadata(catalog, metadata);
   return patterns === undefined ? catalog : selectStreams(catalog, patterns);
 }

@@ -35,7 +35,12 @@ export interface StageOutcome {
   /** The last stderr line that is not a metric: a failing program's error line. */
   lastLine: string | undefined;
   spawnError: Error | undefined;
+  /** It said its reader went away (EPIPE, SIGPIPE): a consequence of a failure downstream, not a cause. */
+  brokenPipe?: boolean;
 }
+
+/** What programs of every ecosystem print when the program reading their output has gone. */
+const BROKEN_PIPE = /\bEPIPE\b|broken ?pipe|BrokenPipeError|reading our output has exited/i;
 
 /** A child's exit status as a shell would give it: its code, or 128 + the signal number. */
 export function exitStatus(outcome: Pick<StageOutcome, 'code' | 'signal' | 'spawnError'>): number {
@@ -45,13 +50,18 @@ export function exitStatus(outcome: Pick<StageOutcome, 'code' | 'signal' | 'spaw
   return number === undefined ? 1 : 128 + number;
 }
 
+/** A program's log line without its own timestamp and level (`2024-...Z ERROR `), which the runner's line already has. */
+function withoutLogPrefix(line: string): string {
+  return line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z?\s+(?:ERROR|WARN(?:ING)?|INFO|DEBUG|CRITICAL|FATAL)\s+/, '');
+}
+
 export function describeOutcome(outcome: StageOutcome): string {
   const how = outcome.spawnError
     ? `could not start (${outcome.spawnError.message})`
     : outcome.signal !== null
       ? `was killed by ${outcome.signal}`
       : `exited with code ${outcome.code}`;
-  return `[${outcome.stage.label}] ${how}${outcome.lastLine ? `: ${outcome.lastLine}` : ''}`;
+  return `[${outcome.stage.label}] ${how}${outcome.lastLine ? `: ${withoutLogPrefix(outcome.lastLine)}` : ''}`;
 }
 
 export interface RunningPipeOptions {
@@ -103,6 +113,7 @@ export class RunningPipe {
         board.observe(outcome.stage.role, line);
         board.line(`[${outcome.stage.label}] ${line}`);
         if (line.trim() !== '' && !line.includes('METRIC: ') && !line.includes('"METRIC"')) outcome.lastLine = line.trim();
+        if (BROKEN_PIPE.test(line)) outcome.brokenPipe = true;
       });
       streams.push(new Promise((resolve) => lines.once('close', resolve)));
     }
@@ -166,6 +177,16 @@ export class RunningPipe {
   async wait(): Promise<StageOutcome[]> {
     await Promise.all(this.closed);
     for (const timer of this.killTimers) clearTimeout(timer);
+    // Two programs that die together (a target killed, its writer's next write failing) report their
+    // exits in no fixed order. A failure that is only a broken pipe gives way to one downstream of it that
+    // failed on its own: that one is why the pipe broke.
+    const failure = this.failure;
+    if (failure !== undefined && (failure.brokenPipe === true || failure.signal === 'SIGPIPE')) {
+      const cause = this.outcomes
+        .slice(this.outcomes.indexOf(failure) + 1)
+        .find((outcome) => !outcome.stoppedByUs && (outcome.spawnError !== undefined || outcome.code !== 0) && outcome.brokenPipe !== true);
+      if (cause !== undefined) this.failure = cause;
+    }
     return this.outcomes;
   }
 }

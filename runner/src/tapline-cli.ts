@@ -17,7 +17,7 @@ import {
   type LogLevel,
 } from '@tapline/protocol';
 import { loadPipeline } from './pipeline-config.js';
-import { buildStages, prepareCatalog, StageFailedError } from './pipeline-stages.js';
+import { applyStreamMetadata, buildStages, discoverCatalog, prepareCatalog, selectStreams, StageFailedError } from './pipeline-stages.js';
 import { ProgressBoard } from './progress-board.js';
 import { runPipeline, withTempDir } from './run-pipeline.js';
 import { createStateBackend } from './state-backends.js';
@@ -29,6 +29,7 @@ export const USAGE = `Usage: tapline <command> <pipeline.yml> [options]
 Commands:
   run <pipeline>                   run tap | transforms | target as one pipe, saving each state the target confirms
   discover <pipeline>              print the tap's catalog with the pipeline's selection applied
+  check <pipeline>                 validate the pipeline and find its programs, without running or connecting
   state show <pipeline>            print the stored state (--history: the earlier states too)
   state set <pipeline> [FILE]      replace the stored state with FILE's (or stdin's); the old one goes to history
   state clear <pipeline>           forget the stored state (the next run starts from scratch)
@@ -45,6 +46,9 @@ Options:
   --log-format FORMAT   text or json (default: $TAPLINE_LOG_FORMAT or text)
   --version             print the version
   --help                print this help
+
+Environment: TAPLINE_PROFILE, TAPLINE_LOG_LEVEL, TAPLINE_LOG_FORMAT, TAPLINE_PROGRESS_SECONDS (between two
+progress lines: 0.5 on a terminal, 5 otherwise).
 
 Exit codes: 0 done, 2 configuration, 3 sync, 4 discovery, 5 connection, 6 bad input data, 130/143
 interrupted; when a program of the pipeline fails, its own exit code (128 + signal if it was killed).`;
@@ -102,12 +106,22 @@ function parseGivenState(text: string, source: string): unknown {
   throw new ConfigurationError('the state given is not JSON', { file: source, hint: 'Give a Singer state such as {"bookmarks": {"orders": {...}}}' });
 }
 
+/**
+ * TAPLINE_PROGRESS_SECONDS: between two progress lines (default 0.5 s on a terminal, 5 s otherwise). An
+ * orchestrator whose log is kept forever may want one a minute. A value that is not a positive number is
+ * ignored: a progress setting is not worth failing a run for.
+ */
+function progressInterval(env: NodeJS.ProcessEnv): { intervalMs?: number } {
+  const seconds = Number(env.TAPLINE_PROGRESS_SECONDS);
+  return env.TAPLINE_PROGRESS_SECONDS !== undefined && Number.isFinite(seconds) && seconds > 0 ? { intervalMs: seconds * 1000 } : {};
+}
+
 /** Run the CLI and return the exit code; never throws and never exits (tests call it in-process). */
 export async function executeTapline(argv: string[], io: TaplineIo = {}): Promise<number> {
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  const board = new ProgressBoard({ sink: stderr });
+  const board = new ProgressBoard({ sink: stderr, ...progressInterval(env) });
   let logger = new Logger({ program: 'tapline', sink: board });
   try {
     let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
@@ -134,7 +148,7 @@ export async function executeTapline(argv: string[], io: TaplineIo = {}): Promis
     const [command, ...rest] = positionals;
     const sub = command === 'state' ? rest.shift() : undefined;
     const [pipelinePath, ...extra] = rest;
-    const known = ['run', 'discover', 'state'];
+    const known = ['run', 'discover', 'check', 'state'];
     if (command === undefined) throw new ConfigurationError('no command given', { hint: 'Run tapline --help for the commands' });
     if (!known.includes(command)) throw new ConfigurationError(`unknown command "${command}"`, { hint: `Use one of: ${known.join(', ')}` });
     if (command === 'state' && !['show', 'set', 'clear', 'rollback'].includes(sub ?? '')) {
@@ -159,14 +173,31 @@ export async function executeTapline(argv: string[], io: TaplineIo = {}): Promis
       });
     }
 
+    if (command === 'check') {
+      // Everything a run checks before it starts a program, without starting one or connecting anywhere:
+      // for CI of an orchestrator project (the Airflow DAG's and Meltano's pipelines).
+      await withTempDir(pipeline.name, async (tempDir) => {
+        const stages = await buildStages({ pipeline, tempDir, env, profile, cwd });
+        if (pipeline.tap.catalog !== undefined) await prepareCatalog({ pipeline, tempDir, env, profile, cwd }, stages[0]!, board, values.select);
+        for (const stage of stages) stdout.write(`${stage.label}: ${stage.argv.map((arg) => (arg.startsWith(tempDir) ? '(inline options)' : arg)).join(' ')}\n`);
+      });
+      const backend = createStateBackend(pipeline);
+      stdout.write(`state: ${backend.description}\n`);
+      await backend.dispose();
+      logger.info(`pipeline "${pipeline.name}" is valid: ${pipeline.file}`);
+      return 0;
+    }
+
     if (command === 'discover') {
       const catalog = await withTempDir(pipeline.name, async (tempDir) => {
         const context = { pipeline, tempDir, env, profile, cwd };
         const [tap] = await buildStages(context);
-        const select = values.select ?? pipeline.tap.select ?? [];
         // Discover always asks the tap, even when the pipeline names a catalog file: that is how one
-        // refreshes it.
-        return prepareCatalog({ ...context, pipeline: { ...pipeline, tap: { ...pipeline.tap, catalog: undefined } } }, tap!, board, select);
+        // refreshes it. Without a selection the tap's own defaults stay.
+        let catalog = await discoverCatalog(tap!, board, pipeline.dir);
+        if (pipeline.tap.metadata !== undefined) catalog = applyStreamMetadata(catalog, pipeline.tap.metadata);
+        const select = values.select ?? pipeline.tap.select;
+        return select === undefined ? catalog : selectStreams(catalog, select);
       });
       const text = `${JSON.stringify(catalog, null, 2)}\n`;
       if (values.output !== undefined) {
