@@ -57,6 +57,8 @@ export class TargetRuntime {
   private inflight: Promise<void> | undefined;
   /** The record sequence number when the last STATE arrived: what that STATE covers. */
   private sequenceAtLastState = 0;
+  /** The record sequence at each STATE received (a recent tail), so salvage can stop at an earlier one. */
+  private readonly stateSequences: number[] = [];
   private statesEmitted = 0;
   private firstStreamFailure: unknown;
 
@@ -155,6 +157,9 @@ export class TargetRuntime {
         return this.handleSchema(message as SchemaMessage, line);
       case 'STATE':
         this.sequenceAtLastState = this.sequence;
+        this.stateSequences.push(this.sequence);
+        // Only the STATEs of the batches still buffered matter to salvage; keep a bounded tail.
+        if (this.stateSequences.length > 4096) this.stateSequences.splice(0, 2048);
         this.tracker.addState((message as { value: unknown }).value, line);
         return this.emitSafeStates();
       case 'ACTIVATE_VERSION':
@@ -346,8 +351,23 @@ export class TargetRuntime {
       try {
         await this.flushStream(entry);
       } catch (error) {
-        // The rejected value is itself covered by the last STATE: that STATE can never be confirmed.
+        // The rejected value is itself covered by the last STATE, so that STATE can never be confirmed.
+        // When the destination named the rejected record's line, the records before it still go in, and
+        // an earlier STATE that covers only them is printed.
+        const badLine = isTaplineError(error) ? error.where.line : undefined;
+        const bad = badLine === undefined ? undefined : covered.find((pending) => pending.line === badLine);
+        // The last STATE that arrived before the rejected record: commit exactly what it covers, no more.
+        const limit = bad === undefined ? 0 : this.stateSequences.filter((sequence) => sequence < bad.sequence).at(-1) ?? 0;
+        const before = covered.filter((pending) => pending.sequence <= limit);
         entry.records = [];
+        if (before.length > 0) {
+          entry.records = before;
+          try {
+            await this.flushStream(entry);
+          } catch {
+            entry.records = [];
+          }
+        }
         this.logger.warn(`could not commit the records before the bad input: ${formatErrorLine(error)}`);
       }
     }

@@ -164,6 +164,17 @@ describe('target runtime, values the destination rejects', () => {
     expect(states).toEqual([{ bookmarks: { s: { id: 2 } } }]);
   });
 
+  it('commits the records before a rejected value and prints the STATE that covers only them, when a later STATE covers the value', async () => {
+    const driver = new RejectingDriver();
+    const { error, states } = await run(
+      [schema('s'), record('s', 1), record('s', 2), { type: 'STATE', value: { bookmarks: { s: { id: 2 } } } }, record('s', 99), record('s', 5), { type: 'STATE', value: { bookmarks: { s: { id: 5 } } } }],
+      driver,
+    );
+    expect(error).toBeInstanceOf(DataError);
+    expect(driver.tables.get('s')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(states).toEqual([{ bookmarks: { s: { id: 2 } } }]);
+  });
+
   it('prints no STATE when the rejected value is one the last STATE covers', async () => {
     const driver = new RejectingDriver();
     const { error, states } = await run([schema('s'), record('s', 1), record('s', 99), { type: 'STATE', value: { bookmarks: { s: { id: 99 } } } }], driver);
