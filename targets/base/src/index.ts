@@ -3,3 +3,4 @@ export * from './target-driver.js';
 export * from './target-runtime.js';
 export * from './state-tracker.js';
 export * from './record-metadata.js';
+export * from './stream-files.js';

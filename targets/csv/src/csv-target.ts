@@ -10,9 +10,8 @@ import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parse } from 'csv-parse';
 import { ConfigurationError, SyncError, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
-import { FILE_METADATA_FIELDS, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
+import { ensureFolder, FILE_METADATA_FIELDS, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver, streamFilePath, syncFolder } from '@tapline/target-base';
 import { csvConfigSchema, type CsvTargetConfig } from './csv-config.js';
-import { ensureFolder, streamFilePath, syncFolder } from './csv-files.js';
 
 
 function cell(value: unknown): string | null {

@@ -1,9 +1,8 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigurationError, SyncError, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
-import { recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
+import { ensureFolder, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver, streamFilePath, syncFolder } from '@tapline/target-base';
 import { jsonlConfigSchema, type JsonlTargetConfig } from './jsonl-config.js';
-import { ensureFolder, streamFilePath, syncFolder } from './jsonl-files.js';
 
 interface OpenFile {
   handle: FileHandle;

@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileNameForStream } from '@tapline/target-base';
+import { fileNameForStream } from './record-metadata.js';
 
 /**
  * The file of a stream: `{stream}` in the template is the stream name made safe for a file name;
