@@ -4,3 +4,4 @@ export * from './target-cases.js';
 export * from './target-suite.js';
 export * from './program-suite.js';
 export * from './servers.js';
+export * from './tap-suite.js';
