@@ -4,6 +4,7 @@ const scenarios = {
   protocol: () => import('./protocol.mjs'),
   postgres: () => import('./postgres.mjs'),
   transforms: () => import('./transforms.mjs'),
+  mysql: () => import('./mysql.mjs'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

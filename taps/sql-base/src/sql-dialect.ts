@@ -22,6 +22,8 @@ export interface SqlTable {
   isView: boolean;
   /** The planner's estimate, not a count: counting a large table would make discovery slow. */
   rowEstimate?: number;
+  /** `database-name` of this table when it is not the dialect's `databaseName` (MySQL: the schema is the database). */
+  database?: string;
 }
 
 export interface ColumnType {

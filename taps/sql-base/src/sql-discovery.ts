@@ -58,7 +58,7 @@ export function streamForTable(table: SqlTable, dialect: SqlDialect): CatalogStr
       schema,
       keyProperties: table.primaryKey,
       schemaName: table.schema,
-      databaseName: dialect.databaseName,
+      databaseName: table.database ?? dialect.databaseName,
       isView: table.isView,
       ...(table.rowEstimate === undefined ? {} : { rowCount: table.rowEstimate }),
       selectedByDefault: false,
