@@ -16,8 +16,8 @@ export interface BaseTargetConfig {
 
 export const BASE_TARGET_PROPERTIES: Record<string, JsonSchema> = {
   validate_records: { type: 'boolean', default: true, description: 'Validate every record against its SCHEMA' },
-  batch_size_rows: { type: 'integer', minimum: 1, default: 100000, description: 'Commit a stream after this many records' },
-  batch_size_bytes: { type: 'integer', minimum: 1024, default: 67108864, description: 'Commit a stream after this many bytes of input' },
+  batch_size_rows: { type: 'integer', minimum: 1, default: 50000, description: 'Commit a stream after this many records' },
+  batch_size_bytes: { type: 'integer', minimum: 1024, default: 33554432, description: 'Commit a stream after this many bytes of input' },
   batch_max_age_seconds: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Commit a stream once its oldest pending record is this old' },
   continue_on_stream_failure: {
     type: 'boolean',

@@ -69,8 +69,8 @@ export class TargetRuntime {
     const config = context.config;
     this.logger = context.logger;
     this.progress = new ProgressReporter(context.logger);
-    this.maxRows = config.batch_size_rows ?? 100_000;
-    this.maxBytes = config.batch_size_bytes ?? 64 * 1024 * 1024;
+    this.maxRows = config.batch_size_rows ?? 50_000;
+    this.maxBytes = config.batch_size_bytes ?? 32 * 1024 * 1024;
     this.maxAgeMs = (config.batch_max_age_seconds ?? 30) * 1000;
     this.validateRecords = config.validate_records ?? true;
     this.continueOnStreamFailure = config.continue_on_stream_failure ?? true;
