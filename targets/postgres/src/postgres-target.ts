@@ -23,6 +23,7 @@ const STAGING = 'tapline_staging';
 
 export class PostgresDialect implements SqlDialect {
   readonly maxIdentifierBytes = 63;
+  readonly nonFiniteFloats = true;
   private connection: PostgresConnection | undefined;
   /**
    * Upserted tables where no key loaded this run existed before (the table was empty when the run first

@@ -34,10 +34,15 @@ const SCALAR_FORMATS: Record<string, ColumnKind> = {
 };
 
 /** The JSON types and string formats a schema allows, looking through anyOf/oneOf branches. */
-function collect(schema: JsonSchema, kinds: Set<ColumnKind>, lengths: number[]): void {
+function collect(schema: JsonSchema, kinds: Set<ColumnKind>, lengths: number[], options: ColumnTypeOptions): void {
   const branches = schema.anyOf ?? schema.oneOf;
   if (branches && schema.type === undefined) {
-    for (const branch of branches) collect(branch, kinds, lengths);
+    const floats = options.nonFiniteFloats && branches.some(isNumberBranch) && branches.every((branch) => isNumberBranch(branch) || isNonFiniteBranch(branch) || isNullBranch(branch));
+    for (const branch of branches) {
+      // A float whose NaN and infinities travel as strings is still a float where the column can hold them.
+      if (floats && isNonFiniteBranch(branch)) continue;
+      collect(branch, kinds, lengths, options);
+    }
     return;
   }
   const types = Array.isArray(schema.type) ? schema.type : typeof schema.type === 'string' ? [schema.type] : [];
@@ -72,14 +77,26 @@ function collect(schema: JsonSchema, kinds: Set<ColumnKind>, lengths: number[]):
   }
 }
 
+export interface ColumnTypeOptions {
+  /** The destination's float column holds NaN and the infinities (see SqlDialect.nonFiniteFloats). */
+  nonFiniteFloats?: boolean;
+}
+
+const NON_FINITE = new Set<unknown>(['NaN', 'Infinity', '-Infinity', null]);
+const typesOf = (schema: JsonSchema): unknown[] => (Array.isArray(schema.type) ? schema.type : schema.type === undefined ? [] : [schema.type]);
+const isNumberBranch = (schema: JsonSchema): boolean => typesOf(schema).includes('number') && typesOf(schema).every((type) => type === 'number' || type === 'null');
+const isNullBranch = (schema: JsonSchema): boolean => typesOf(schema).length > 0 && typesOf(schema).every((type) => type === 'null');
+const isNonFiniteBranch = (schema: JsonSchema): boolean =>
+  typesOf(schema).includes('string') && typesOf(schema).every((type) => type === 'string' || type === 'null') && Array.isArray(schema.enum) && schema.enum.every((value) => NON_FINITE.has(value));
+
 /**
  * The column type for a property's schema. Unions resolve to the narrowest type that holds every
  * branch: integer|number is number, integer|string is string, anything with an object or array is json.
  */
-export function columnTypeFor(schema: JsonSchema): ColumnType {
+export function columnTypeFor(schema: JsonSchema, options: ColumnTypeOptions = {}): ColumnType {
   const kinds = new Set<ColumnKind>();
   const lengths: number[] = [];
-  collect(schema, kinds, lengths);
+  collect(schema, kinds, lengths, options);
   let kind: ColumnKind | undefined;
   for (const next of kinds) kind = kind === undefined ? next : unionKind(kind, next);
   kind ??= 'string'; // only "null": a column that will hold nulls until a later schema says more

@@ -40,6 +40,12 @@ export type RetireMode = 'hard' | 'soft';
 export interface SqlDialect {
   /** Longest identifier the destination accepts, in bytes (63 for PostgreSQL). */
   readonly maxIdentifierBytes: number;
+  /**
+   * The destination's float column stores NaN and the infinities (PostgreSQL, DuckDB), so a property that is
+   * a number or one of the strings "NaN", "Infinity", "-Infinity" (how taps carry such floats) becomes a
+   * float column. Without it (MySQL) such a property stays text, which holds every value.
+   */
+  readonly nonFiniteFloats?: boolean;
   open(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
@@ -107,6 +113,7 @@ export class SqlTargetDriver implements TargetDriver {
     const plan = planTable(message, {
       namespace: this.namespace,
       maxIdentifierBytes: this.dialect.maxIdentifierBytes,
+      nonFiniteFloats: this.dialect.nonFiniteFloats === true,
       metadata: this.metadataFor(message.stream),
     });
     if (!this.namespaces.has(plan.ref.schema)) {

@@ -54,6 +54,8 @@ export interface TablePlan {
 export interface PlanOptions {
   namespace: string;
   maxIdentifierBytes: number;
+  /** Floats carried as a number or "NaN"/"Infinity"/"-Infinity" strings get a float column (see SqlDialect). */
+  nonFiniteFloats?: boolean;
   /** Metadata columns the table must have. */
   metadata: Iterable<MetadataColumn>;
 }
@@ -80,7 +82,7 @@ export function planTable(message: SchemaMessage, options: PlanOptions): TablePl
       name: identifierFor(property, options.maxIdentifierBytes),
       property,
       metadata: undefined,
-      type: columnTypeFor(schema),
+      type: columnTypeFor(schema, { nonFiniteFloats: options.nonFiniteFloats === true }),
       nullable: !keys.has(property),
     });
   }

@@ -3,6 +3,14 @@ import type { PendingRecord } from '@tapline/target-base';
 import { columnTypeFor, identifierFor, latestPerKey, loadMethodFor, planChanges, planTable, widenedType, type ExistingTable } from '../src/index.js';
 
 describe('columnTypeFor', () => {
+  it('makes a float that carries NaN and infinities as strings a float column where the destination holds them, text elsewhere', () => {
+    const float = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }, { type: 'null' }] };
+    expect(columnTypeFor(float, { nonFiniteFloats: true })).toEqual({ kind: 'number' });
+    expect(columnTypeFor(float)).toEqual({ kind: 'string' });
+    // Any other string in the union still makes it text.
+    expect(columnTypeFor({ anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'n/a'] }] }, { nonFiniteFloats: true })).toEqual({ kind: 'string' });
+  });
+
   it('maps JSON Schema to neutral column types', () => {
     expect(columnTypeFor({ type: 'integer' })).toEqual({ kind: 'integer' });
     expect(columnTypeFor({ type: ['null', 'number'] })).toEqual({ kind: 'number' });
