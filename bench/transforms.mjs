@@ -1,32 +1,169 @@
 // Each transform stage alone, JSONL in to JSONL out, against `cat` in the same position; and the
-// three-stage chain between tap-postgres and target-postgres against tap | target.
+// three-stage chain between tap-postgres and target-postgres against tap | target (with --chain).
+//
+//   npm run bench -- transforms [--rows 1000000] [--runs 3] [--stages impute,normalize] [--chain]
+//
+// The input is the orders dataset as tap-postgres sends it (a true SCHEMA: exact decimals as
+// singer.decimal strings, nullable columns), with a few nulls and outliers so every stage has work.
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { compare, options } from './lib/measure.mjs';
-import { generate } from './protocol.mjs';
+import { parseArgs } from 'node:util';
+import { compare, median, timeShell } from './lib/measure.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const STAGES = ['clean-names', 'impute', 'normalize', 'standardize', 'outliers', 'profile'];
+
+const ORDERS_SCHEMA = {
+  type: 'SCHEMA',
+  stream: 'orders',
+  schema: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      customer_id: { type: ['integer', 'null'] },
+      sku: { type: ['string', 'null'], maxLength: 32 },
+      note: { type: ['string', 'null'] },
+      amount: { type: ['string', 'null'], format: 'singer.decimal' },
+      score: { type: ['number', 'null'] },
+      is_paid: { type: ['boolean', 'null'] },
+      created_at: { type: ['string', 'null'], format: 'date-time' },
+      ship_date: { type: ['string', 'null'], format: 'date' },
+      attrs: {},
+    },
+  },
+  key_properties: ['id'],
+};
+
+/** Deterministic orders JSONL: 20% null notes, 1% null scores, 0.1% score outliers. */
+export async function generateOrders(path, rows) {
+  const out = createWriteStream(path);
+  out.write(`${JSON.stringify(ORDERS_SCHEMA)}\n`);
+  out.write(`${JSON.stringify({ type: 'STATE', value: { bookmarks: {} } })}\n`);
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const lines = [];
+  for (let id = 1; id <= rows; id += 1) {
+    const r = random();
+    const record = {
+      id,
+      customer_id: Math.floor(random() * 100000),
+      sku: `SKU-${Math.floor(random() * 1e6).toString().padStart(6, '0')}`,
+      note: random() < 0.2 ? null : `order note ${Math.floor(random() * 1e9)} with some text`,
+      amount: (Math.floor(random() * 1e6) / 100).toFixed(2),
+      score: r < 0.01 ? null : r > 0.999 ? 50000 + random() * 1000 : random() * 1000,
+      is_paid: random() < 0.5,
+      created_at: new Date(1.6e12 + id * 1000).toISOString(),
+      ship_date: new Date(1.6e12 + Math.floor(random() * 1e11)).toISOString().slice(0, 10),
+      attrs: { channel: random() < 0.5 ? 'web' : 'store', priority: Math.floor(random() * 5) },
+    };
+    lines.push(JSON.stringify({ type: 'RECORD', stream: 'orders', record, time_extracted: '2026-01-01T00:00:00.000Z' }));
+    if (lines.length === 10000) {
+      if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
+      lines.length = 0;
+    }
+    if (id % 100000 === 0) lines.push(JSON.stringify({ type: 'STATE', value: { bookmarks: { orders: { id } } } }));
+  }
+  if (lines.length) out.write(`${lines.join('\n')}\n`);
+  out.write(`${JSON.stringify({ type: 'STATE', value: { bookmarks: { orders: { id: rows } } } })}\n`);
+  out.end();
+  await once(out, 'finish');
+}
+
+/** The stage runs measured: name -> [package dir, config]. */
+function stageRuns(dir) {
+  return {
+    'clean-names': ['clean-names', {}],
+    impute: ['impute', { spill_dir: dir }],
+    'impute-median': ['impute', { spill_dir: dir, strategy: 'noop', columns: { score: 'median', note: 'mode' } }],
+    normalize: ['normalize', { spill_dir: dir }],
+    standardize: ['standardize', { spill_dir: dir }],
+    'outliers-zscore': ['outliers', { spill_dir: dir, method: 'zscore' }],
+    'outliers-auto': ['outliers', { spill_dir: dir }],
+    profile: ['profile', { output_dir: `${dir}/profile` }],
+  };
+}
+
+async function chain(rows, runs) {
+  const { ensureOrders, BENCH_DB, psql } = await import('./lib/postgres-dataset.mjs');
+  const table = ensureOrders(rows);
+  const dir = `${root}bench/data/pg-${rows}`;
+  await mkdir(dir, { recursive: true });
+  const connection = { host: '127.0.0.1', port: 5432, user: 'postgres', database: BENCH_DB };
+  await writeFile(`${dir}/tap.json`, JSON.stringify({ ...connection, filter_schemas: ['bench'], filter_tables: [table] }));
+  await writeFile(`${dir}/target.json`, JSON.stringify({ ...connection, default_target_schema: 'bench_out' }));
+  await writeFile(`${dir}/stage.json`, JSON.stringify({ spill_dir: dir }));
+  // Fitted on the first 100,000 rows, the stages stream the rest instead of holding the table back.
+  await writeFile(`${dir}/stage-streaming.json`, JSON.stringify({ spill_dir: dir, fit_max_rows: 100000 }));
+  const { execFileSync } = await import('node:child_process');
+  const tapBin = `${root}taps/postgres/bin/tap-postgres.js`;
+  const catalog = JSON.parse(execFileSync('node', [tapBin, '--config', `${dir}/tap.json`, '--discover'], { encoding: 'utf8' }));
+  catalog.streams = catalog.streams.filter((stream) => stream.tap_stream_id === `bench-${table}`);
+  for (const stream of catalog.streams) {
+    const top = stream.metadata.find((entry) => entry.breadcrumb.length === 0);
+    Object.assign(top.metadata, { selected: true, 'replication-method': 'FULL_TABLE' });
+  }
+  await writeFile(`${dir}/catalog.json`, JSON.stringify(catalog));
+  const tap = `node ${tapBin} --config ${dir}/tap.json --catalog ${dir}/catalog.json`;
+  const target = `node ${root}targets/postgres/bin/target-postgres.js --config ${dir}/target.json > /dev/null`;
+  const stage = (name, config = 'stage') => `node ${root}transforms/${name}/bin/transform-${name}.js --config ${dir}/${config}.json`;
+  const commands = {
+    tap_target: `${tap} | ${target}`,
+    tap_chain_target: `${tap} | ${stage('impute')} | ${stage('normalize')} | ${stage('outliers')} | ${target}`,
+    tap_chain_fit_first_100k_target: `${tap} | ${stage('impute', 'stage-streaming')} | ${stage('normalize', 'stage-streaming')} | ${stage('outliers', 'stage-streaming')} | ${target}`,
+  };
+  const times = Object.fromEntries(Object.keys(commands).map((key) => [key, []]));
+  for (let i = 0; i < runs; i += 1) {
+    for (const [key, command] of Object.entries(commands)) {
+      psql('DROP SCHEMA IF EXISTS bench_out CASCADE');
+      times[key].push((await timeShell(command, { TAPLINE_LOG_LEVEL: 'warn' })).seconds);
+    }
+  }
+  psql('DROP SCHEMA IF EXISTS bench_out CASCADE');
+  const seconds = Object.fromEntries(Object.entries(times).map(([key, list]) => [key, +median(list).toFixed(3)]));
+  const ratios = Object.fromEntries(Object.keys(commands).filter((key) => key !== 'tap_target').map((key) => [key, +(seconds[key] / seconds.tap_target).toFixed(3)]));
+  return { rows, seconds, runs: times, ratio_vs_tap_target: ratios, goal_ratio: 1.3 };
+}
 
 export async function run(argv) {
-  const { rows, runs } = options(argv, { rows: 1_000_000, runs: 3 });
-  const dir = `${root}bench/data`;
-  await mkdir(`${dir}/transforms`, { recursive: true });
-  const input = `${dir}/orders-${rows}.jsonl`;
-  if (!existsSync(input)) await generate(input, rows);
-  await writeFile(`${dir}/transforms/profile.json`, JSON.stringify({ output_dir: `${dir}/transforms/profile` }));
-  const commands = { cat: `cat ${input} | cat > /dev/null` };
-  for (const stage of STAGES) {
-    const bin = `${root}transforms/${stage}/bin/transform-${stage}.js`;
+  const { values } = parseArgs({
+    args: argv,
+    options: { rows: { type: 'string' }, runs: { type: 'string' }, stages: { type: 'string' }, chain: { type: 'boolean' } },
+    allowPositionals: false,
+  });
+  const rows = Number(values.rows ?? 1_000_000);
+  const runs = Number(values.runs ?? 3);
+  const dir = `${root}bench/data/transforms`;
+  await mkdir(dir, { recursive: true });
+  const input = `${root}bench/data/orders-schema-${rows}.jsonl`;
+  if (!existsSync(input)) {
+    process.stderr.write(`generating ${rows} records into ${input}\n`);
+    await generateOrders(input, rows);
+  }
+  const wanted = values.stages ? new Set(values.stages.split(',')) : undefined;
+  // The floor of any stage: the protocol reader (lazy records) and writer with nothing to do.
+  const commands = {
+    cat: `cat ${input} | cat > /dev/null`,
+    passthrough: `cat ${input} | node ${root}bench/lib/passthrough.mjs lazy > /dev/null`,
+  };
+  for (const [name, [pkg, config]] of Object.entries(stageRuns(dir))) {
+    if (wanted && !wanted.has(name)) continue;
+    const bin = `${root}transforms/${pkg}/bin/transform-${pkg}.js`;
     if (!existsSync(bin)) continue;
-    const config = stage === 'profile' ? ` --config ${dir}/transforms/profile.json` : '';
-    commands[stage] = `cat ${input} | node ${bin}${config} > /dev/null`;
+    await writeFile(`${dir}/${name}.json`, JSON.stringify(config));
+    commands[name] = `cat ${input} | TAPLINE_LOG_LEVEL=warn node ${bin} --config ${dir}/${name}.json > /dev/null`;
   }
   const results = await compare(commands, runs);
   const report = { scenario: 'transforms', rows, runs, goal_records_per_s: 500_000, stages: {} };
-  for (const [name, { median }] of Object.entries(results)) {
-    report.stages[name] = { seconds: +median.toFixed(3), records_per_s: Math.round(rows / median), vs_cat: +(results.cat.median / median).toFixed(3) };
+  for (const [name, { median: m, runs: list }] of Object.entries(results)) {
+    report.stages[name] = {
+      seconds: +m.toFixed(3),
+      records_per_s: Math.round(rows / m),
+      vs_cat: +(results.cat.median / m).toFixed(3),
+      vs_passthrough: +(results.passthrough.median / m).toFixed(3),
+      runs: list.map((s) => +s.toFixed(3)),
+    };
   }
+  if (values.chain) report.chain = await chain(rows, runs);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

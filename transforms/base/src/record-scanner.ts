@@ -94,22 +94,33 @@ export class RecordScanner {
   members = 0;
   /** Members whose key is not one of the columns. */
   unknownKeys = 0;
-  private readonly byLength = new Map<number, number[]>();
+  /** Column indexes by the length of their name (an array: looked up for every member of every line). */
+  private readonly byLength: (number[] | undefined)[] = [];
+  /** Set by scan: true when it stopped at the last wanted column (close and members are then unset). */
+  stoppedEarly = false;
 
-  constructor(readonly columns: readonly string[]) {
+  /**
+   * @param stopWhenFound stop scanning once every column was found. Faster (the rest of the line is not
+   * read), but then a key repeated later in the line is not seen (JSON.parse would take the last one),
+   * and `close`, `members` and `unknownKeys` are not known; they are whenever a column is absent.
+   */
+  constructor(
+    readonly columns: readonly string[],
+    private readonly stopWhenFound = false,
+  ) {
     this.keyStarts = new Int32Array(columns.length);
     this.valueStarts = new Int32Array(columns.length);
     this.valueEnds = new Int32Array(columns.length);
     columns.forEach((column, index) => {
       // JSON text of the key without quotes: for names without escapes it is the name itself.
-      const list = this.byLength.get(column.length) ?? [];
+      const list = this.byLength[column.length] ?? [];
       list.push(index);
-      this.byLength.set(column.length, list);
+      this.byLength[column.length] = list;
     });
   }
 
   private match(text: string, keyStart: number, keyEnd: number): number {
-    const candidates = this.byLength.get(keyEnd - keyStart - 2);
+    const candidates = this.byLength[keyEnd - keyStart - 2];
     if (candidates === undefined) return -1;
     for (const index of candidates) if (text.startsWith(this.columns[index] as string, keyStart + 1)) return index;
     return -1;
@@ -120,6 +131,8 @@ export class RecordScanner {
     this.keyStarts.fill(-1);
     this.members = 0;
     this.unknownKeys = 0;
+    this.stoppedEarly = false;
+    let missing = this.columns.length;
     const open = recordObjectStart(text);
     if (open < 0) return false;
     let i = skipSpaces(text, open + 1);
@@ -146,9 +159,14 @@ export class RecordScanner {
       const end = valueEnd(text, j);
       if (end < 0) return false;
       if (index >= 0) {
+        if (this.keyStarts[index] === -1) missing -= 1;
         this.keyStarts[index] = i;
         this.valueStarts[index] = j;
         this.valueEnds[index] = end;
+        if (missing === 0 && this.stopWhenFound) {
+          this.stoppedEarly = true;
+          return true;
+        }
       }
       this.members += 1;
       i = end;
@@ -193,6 +211,29 @@ function recordObjectStart(text: string): number {
   }
 }
 
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/**
+ * Whether Number() may read the text: JSON number characters, no leading zero, a digit after `-` and
+ * after `.`, a digit at the end. What passes and is still not a number (`1e5e5`) comes out NaN, and
+ * JSON.parse then rejects it with the line's error.
+ */
+function isPlainNumber(text: string, start: number, end: number): boolean {
+  let i = start;
+  if (text.charCodeAt(i) === 45) i += 1;
+  if (!isDigit(text.charCodeAt(i))) return false;
+  if (text.charCodeAt(i) === 48 && i + 1 < end && isDigit(text.charCodeAt(i + 1))) return false;
+  for (; i < end; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      if (!isDigit(text.charCodeAt(i + 1))) return false;
+    } else if (!(isDigit(code) || code === 101 || code === 69 || code === 43 || code === 45)) return false;
+  }
+  return isDigit(text.charCodeAt(end - 1));
+}
+
 /** Decode one member's value from its text. */
 export function decodeValue(text: string, start: number, end: number): unknown {
   const first = text.charCodeAt(start);
@@ -203,5 +244,10 @@ export function decodeValue(text: string, start: number, end: number): unknown {
   if (first === 110 /* n */ && end - start === 4) return null;
   if (first === 116 /* t */ && end - start === 4) return true;
   if (first === 102 /* f */ && end - start === 5) return false;
+  if ((first === 45 /* - */ || (first >= 48 && first <= 57)) && isPlainNumber(text, start, end)) {
+    // Number() reads a JSON number exactly as JSON.parse does, for less than half the cost.
+    const x = Number(text.slice(start, end));
+    if (x === x) return x;
+  }
   return JSON.parse(text.slice(start, end)) as unknown;
 }

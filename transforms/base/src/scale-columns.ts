@@ -6,7 +6,7 @@
  * same type instead of becoming null.
  */
 import { ConfigurationError, DataError, type JsonSchema, type SchemaMessage } from '@tapline/protocol';
-import { columnsOf, numericKind, withProperties, withType, type NumericKind } from './schema-columns.js';
+import { NON_FINITE_TEXTS, columnsOf, numericKind, withProperties, withType, type NumericKind } from './schema-columns.js';
 import type { PlanContext, StreamPlan } from './stage-runtime.js';
 
 export interface ColumnFitter<P> {
@@ -103,6 +103,8 @@ export function planScaledColumns<P>(
 
   const read = (value: unknown, column: ColumnState<P>, line: number): number | undefined => {
     if (typeof value === 'number') return value;
+    // NaN and infinities of a float column travel as text; like non-finite decimals they pass unchanged.
+    if (column.kind === 'number' && typeof value === 'string' && NON_FINITE_TEXTS.includes(value)) return undefined;
     if (column.kind === 'decimal_string' && typeof value === 'string') {
       if (NON_FINITE_DECIMAL.test(value.trim())) return undefined;
       const x = Number(value);

@@ -24,12 +24,39 @@ export function isNullable(property: JsonSchema | undefined): boolean {
  * taps send them); undefined for any other column.
  */
 export function numericKind(property: JsonSchema | undefined): NumericKind | undefined {
+  if (property !== undefined && isFloatWithNonFiniteText(property)) return 'number';
   const types = columnTypes(property).filter((type) => type !== 'null');
   if (types.length === 0) return undefined;
   if (types.every((type) => type === 'integer')) return 'integer';
   if (types.every((type) => type === 'integer' || type === 'number')) return 'number';
   if (types.every((type) => type === 'string') && property?.format === 'singer.decimal') return 'decimal_string';
   return undefined;
+}
+
+/** The texts a float column may carry for values JSON has no number for (PostgreSQL double precision). */
+export const NON_FINITE_TEXTS: readonly string[] = ['NaN', 'Infinity', '-Infinity'];
+
+/**
+ * `anyOf: [{type: number}, {type: string, enum: [NaN, Infinity, -Infinity]}, {type: null}]`: how
+ * tap-postgres (and others) declare a float column, whose NaN and infinities travel as text. Such a
+ * column is numeric; its non-finite texts pass through stages unchanged, as non-finite decimals do.
+ */
+function isFloatWithNonFiniteText(property: JsonSchema): boolean {
+  const branches = property.anyOf ?? property.oneOf;
+  if (!Array.isArray(branches) || branches.length === 0) return false;
+  let numeric = false;
+  for (const branch of branches) {
+    const types = columnTypes(branch).filter((type) => type !== 'null');
+    if (types.length === 0) continue;
+    if (types.every((type) => type === 'number' || type === 'integer')) {
+      numeric = true;
+      continue;
+    }
+    const texts = branch.enum;
+    if (types.length === 1 && types[0] === 'string' && Array.isArray(texts) && texts.every((text) => NON_FINITE_TEXTS.includes(text as string))) continue;
+    return false;
+  }
+  return numeric;
 }
 
 /** The numeric columns of a SCHEMA, in property order. */

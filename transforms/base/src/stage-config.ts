@@ -67,6 +67,22 @@ export const COLUMN_LIST_SCHEMA: JsonSchema = {
   description: 'Column names (as they are in the SCHEMA this stage receives)',
 };
 
+/**
+ * A copy of a schema with every `default` removed. The config validator fills defaults in (ajv
+ * useDefaults), so a default inside `streams.<name>` would be written into each stream's options and
+ * override the top-level value the user set: per-stream options must only hold what the user wrote.
+ */
+export function withoutDefaults(schema: JsonSchema): JsonSchema {
+  if (Array.isArray(schema)) return schema.map((item) => withoutDefaults(item as JsonSchema)) as unknown as JsonSchema;
+  if (schema === null || typeof schema !== 'object') return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'default') continue;
+    copy[key] = value !== null && typeof value === 'object' ? withoutDefaults(value as JsonSchema) : value;
+  }
+  return copy as JsonSchema;
+}
+
 /** A stage's config schema: base settings, the stage options as defaults, and `streams` overrides. */
 export function stageConfigSchema(options: StageConfigSchemaOptions): JsonSchema {
   const streamOptions: Record<string, JsonSchema> = {
@@ -74,6 +90,8 @@ export function stageConfigSchema(options: StageConfigSchemaOptions): JsonSchema
     columns: options.columns ?? COLUMN_LIST_SCHEMA,
     ...options.options,
   };
+  const perStream: Record<string, JsonSchema> = {};
+  for (const [name, property] of Object.entries(streamOptions)) perStream[name] = withoutDefaults(property);
   return {
     type: 'object',
     properties: {
@@ -83,7 +101,7 @@ export function stageConfigSchema(options: StageConfigSchemaOptions): JsonSchema
       streams: {
         type: 'object',
         description: 'Options per stream, by stream name; they override the top-level defaults',
-        additionalProperties: { type: 'object', properties: streamOptions, additionalProperties: false },
+        additionalProperties: { type: 'object', properties: perStream, additionalProperties: false },
       },
     },
     additionalProperties: false,

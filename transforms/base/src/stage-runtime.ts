@@ -109,6 +109,13 @@ interface PlanState {
   before: unknown[];
 }
 
+/** JSON text of one value; numbers (the common case when rescaling) without JSON.stringify's overhead. */
+function encodeValue(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return value === undefined ? 'null' : JSON.stringify(value);
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -282,7 +289,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       written: 0,
       dropped: 0,
       paramsSource: 'none',
-      scanner: plan.columns ? new RecordScanner(plan.columns) : undefined,
+      scanner: plan.columns ? new RecordScanner(plan.columns, true) : undefined,
       before: [],
     };
     this.plans.push(state);
@@ -439,9 +446,9 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       if (value === before[i]) continue;
       const start = scanner.keyStarts[i] as number;
       if (start !== -1) {
-        (edits ??= []).push([scanner.valueStarts[i] as number, scanner.valueEnds[i] as number, value === undefined ? 'null' : JSON.stringify(value)]);
+        (edits ??= []).push([scanner.valueStarts[i] as number, scanner.valueEnds[i] as number, encodeValue(value)]);
       } else if (value !== undefined) {
-        appended += `${members > 0 ? ',' : ''}${JSON.stringify(column)}:${JSON.stringify(value)}`;
+        appended += `${members > 0 ? ',' : ''}${JSON.stringify(column)}:${encodeValue(value)}`;
         members += 1;
       }
     }

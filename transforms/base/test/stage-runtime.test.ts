@@ -2,9 +2,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { executeProgram } from '@tapline/protocol';
+import { executeProgram, validateConfig } from '@tapline/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordScanner, Spool, stageConfigSchema, stageProgram, type StageDefinition } from '../src/index.js';
+import { RecordScanner, Spool, decodeValue, numericKind, stageConfigSchema, stageProgram, streamOptionsFor, type StageDefinition } from '../src/index.js';
 
 /** A toy stage: subtracts the stream's mean from `x` (fitted), so order and params are easy to see. */
 interface Params { mean: number }
@@ -193,6 +193,33 @@ describe('RecordScanner', () => {
   });
 });
 
+describe('decodeValue', () => {
+  it('reads numbers as JSON.parse does and leaves what is not JSON to JSON.parse to reject', () => {
+    for (const text of ['0', '-0', '12', '-3.25', '1e5', '1E-7', '2.5e+3', '123456789012345678901', '0.1']) {
+      expect(Object.is(decodeValue(text, 0, text.length), JSON.parse(text))).toBe(true);
+    }
+    for (const text of ['01', '-01', '1.', '-.5', '1.e5', '0x10', '1e5e5', '1-2', '+1', 'Infinity']) {
+      expect(() => decodeValue(text, 0, text.length), text).toThrow();
+    }
+  });
+});
+
+describe('RecordScanner with stopWhenFound', () => {
+  it('stops at the last wanted column, and reads to the end when one is absent', () => {
+    const scanner = new RecordScanner(['b'], true);
+    const line = '{"type":"RECORD","stream":"s","record":{"a":1,"b":"x","c":{"d":[1,2]}}}';
+    expect(scanner.scan(line)).toBe(true);
+    expect(scanner.stoppedEarly).toBe(true);
+    expect(scanner.value(line, 0)).toBe('x');
+    const without = '{"type":"RECORD","stream":"s","record":{"a":1,"c":2}}';
+    expect(scanner.scan(without)).toBe(true);
+    expect(scanner.stoppedEarly).toBe(false);
+    expect(scanner.keyStarts[0]).toBe(-1);
+    expect(scanner.members).toBe(2);
+    expect(without[scanner.close]).toBe('}');
+  });
+});
+
 describe('Spool', () => {
   it('returns lines in order from memory and from disk', async () => {
     const spool = new Spool(dir, 100);
@@ -201,5 +228,35 @@ describe('Spool', () => {
     const read: string[] = [];
     for await (const chunk of spool.drain()) read.push(...chunk);
     expect(read).toEqual(lines);
+  });
+});
+
+describe('stageConfigSchema', () => {
+  const schema = stageConfigSchema({
+    options: { strategy: { type: 'string', enum: ['auto', 'mean'], default: 'auto' }, seed: { type: 'integer', default: 0 } },
+  });
+
+  it('fills defaults at the top level only, so a top-level value is not overridden per stream', () => {
+    const config = validateConfig({ strategy: 'mean', streams: { orders: { seed: 7 } } }, schema as never);
+    expect(config.streams).toEqual({ orders: { seed: 7 } });
+    expect(streamOptionsFor<Record<string, unknown>>(config, 'orders')).toMatchObject({ strategy: 'mean', seed: 7, enabled: true });
+    expect(streamOptionsFor<Record<string, unknown>>(config, 'other')).toMatchObject({ strategy: 'mean', seed: 0 });
+  });
+
+  it('per-stream option schemas carry no default anywhere', () => {
+    const perStream = JSON.stringify((schema.properties as Record<string, { additionalProperties: unknown }>).streams.additionalProperties);
+    expect(perStream).not.toContain('"default"');
+    expect(JSON.stringify(schema.properties)).toContain('"default"');
+  });
+});
+
+describe('numericKind', () => {
+  it('reads integer, number, singer.decimal and the float-with-NaN-text shape tap-postgres sends', () => {
+    expect(numericKind({ type: ['integer', 'null'] })).toBe('integer');
+    expect(numericKind({ type: 'number' })).toBe('number');
+    expect(numericKind({ type: ['null', 'string'], format: 'singer.decimal' })).toBe('decimal_string');
+    expect(numericKind({ anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }, { type: 'null' }] })).toBe('number');
+    expect(numericKind({ anyOf: [{ type: 'number' }, { type: 'string' }] })).toBeUndefined();
+    expect(numericKind({ type: ['string', 'null'] })).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@
 
 import { Mulberry32 } from './seeded-random.js';
 import { linearQuantile, medianOfSorted, nearestQuantile } from './quantiles.js';
-import { compareValues, valueKey } from './value-identity.js';
+import { compareValues, detachValue, stableStringify } from './value-identity.js';
 
 /** pandas zeroes central-moment sums below this before computing skew, to absorb rounding error. */
 const FLOATING_POINT_NOISE = 1e-14;
@@ -429,10 +429,18 @@ export class QuantileSketch {
     return Math.max(KLL_MIN_LEVEL_WIDTH, Math.round(this.k * KLL_CAPACITY_DECAY ** depth));
   }
 
+  /** Total capacity depends only on the number of levels, so it is cached per level count (add is hot). */
+  private capacityLevels = -1;
+  private capacityTotal = 0;
+
   private totalCapacity(): number {
-    let total = 0;
-    for (let level = 0; level < this.levels.length; level += 1) total += this.capacity(level);
-    return total;
+    if (this.capacityLevels !== this.levels.length) {
+      let total = 0;
+      for (let level = 0; level < this.levels.length; level += 1) total += this.capacity(level);
+      this.capacityTotal = total;
+      this.capacityLevels = this.levels.length;
+    }
+    return this.capacityTotal;
   }
 
   add(x: number): void {
@@ -596,7 +604,13 @@ export interface FrequencyCounterState {
  * memory. Values are identified by `valueKey` (1, "1" and true are different values).
  */
 export class FrequencyCounter {
-  private readonly counts = new Map<string, { value: unknown; count: number }>();
+  /**
+   * Primitives keyed by themselves (a Map keeps the number 1, the string "1" and true apart without
+   * building a key string per value, which profiling showed dominated `add`); structures (arrays,
+   * objects) by their stable JSON text in a map of their own, so no string can collide with them.
+   */
+  private readonly primitives = new Map<string | number | boolean | null, { value: unknown; count: number }>();
+  private readonly structures = new Map<string, { value: unknown; count: number }>();
   private totalCount = 0;
   private overflow = false;
 
@@ -604,14 +618,53 @@ export class FrequencyCounter {
     if (!(cap >= 0)) throw new RangeError(`transform-core: frequency cap must be >= 0, got ${cap}`);
   }
 
+  private mapFor(value: unknown): [Map<string | number | boolean | null, { value: unknown; count: number }>, string | number | boolean | null] {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return [this.primitives, value];
+      case 'number':
+        return [this.primitives, Number.isNaN(value) ? null : Object.is(value, -0) ? 0 : value];
+      case 'bigint':
+        return [this.primitives, Number(value)];
+      case 'undefined':
+        return [this.primitives, null];
+      default:
+        return value === null ? [this.primitives, null] : [this.structures as Map<string | number | boolean | null, { value: unknown; count: number }>, stableStringify(value)];
+    }
+  }
+
+  private get counts(): { size: number; values(): IterableIterator<{ value: unknown; count: number }> } {
+    const primitives = this.primitives;
+    const structures = this.structures;
+    return {
+      size: primitives.size + structures.size,
+      *values() {
+        yield* primitives.values();
+        yield* structures.values();
+      },
+    };
+  }
+
   add(value: unknown, count = 1): void {
     this.totalCount += count;
-    const key = valueKey(value);
-    const entry = this.counts.get(key);
+    // The hot path: strings and (non-zero, non-NaN) numbers are their own keys.
+    if (typeof value === 'string' || (typeof value === 'number' && value === value && value !== 0)) {
+      this.addTo(this.primitives, value, value, count);
+      return;
+    }
+    const [map, key] = this.mapFor(value);
+    this.addTo(map, key, value, count);
+  }
+
+  private addTo(map: Map<string | number | boolean | null, { value: unknown; count: number }>, key: string | number | boolean | null, value: unknown, count: number): void {
+    const entry = map.get(key);
     if (entry) {
       entry.count += count;
-    } else if (this.counts.size < this.cap) {
-      this.counts.set(key, { value, count });
+    } else if (this.primitives.size + this.structures.size < this.cap) {
+      // Kept for the whole run: detach strings from the line they were cut from.
+      const own = detachValue(value);
+      map.set(typeof key === 'string' && key === value ? (own as string) : key, { value: own, count });
     } else {
       this.overflow = true;
     }
@@ -641,7 +694,8 @@ export class FrequencyCounter {
   }
 
   count(value: unknown): number {
-    return this.counts.get(valueKey(value))?.count ?? 0;
+    const [map, key] = this.mapFor(value);
+    return map.get(key)?.count ?? 0;
   }
 
   /** Values by count, highest first; equal counts by lowest value (so the order is input-independent). */
@@ -670,7 +724,10 @@ export class FrequencyCounter {
 
   static fromJSON(state: FrequencyCounterState): FrequencyCounter {
     const counter = new FrequencyCounter(state.cap ?? Infinity);
-    for (const [value, count] of state.entries) counter.counts.set(valueKey(value), { value, count });
+    for (const [value, count] of state.entries) {
+      const [map, key] = counter.mapFor(value);
+      map.set(key, { value, count });
+    }
     counter.totalCount = state.total;
     counter.overflow = state.overflowed;
     return counter;

@@ -496,19 +496,110 @@ function euclidean(a: NumericRow, b: NumericRow): number {
   return Math.sqrt(total);
 }
 
-/** The k nearest of `rows` to `point` (Euclidean; ties by lower index), skipping index `skip`. */
-function nearest(rows: readonly NumericRow[], point: NumericRow, k: number, skip: number): { index: number; distance: number }[] {
-  const best: { index: number; distance: number }[] = [];
-  rows.forEach((row, index) => {
-    if (index === skip) return;
-    const distance = euclidean(point, row);
-    if (best.length === k && distance >= (best[k - 1] as { distance: number }).distance) return;
-    let position = best.length;
-    while (position > 0 && (best[position - 1] as { distance: number }).distance > distance) position -= 1;
-    best.splice(position, 0, { index, distance });
-    if (best.length > k) best.pop();
-  });
-  return best;
+/**
+ * The k nearest rows to a point (Euclidean; by distance, ties by lower row index), exactly as a full
+ * scan finds them, but faster: the rows are kept sorted along their widest axis, and the search walks outwards from the
+ * point's position on that axis, stopping on each side once the gap along the axis alone exceeds the
+ * k-th distance so far (no row beyond can be nearer). Scoring a stream against a few thousand fitted
+ * rows is then a few hundred distance computations per row instead of one per fitted row.
+ */
+export class NearestNeighbourIndex {
+  private readonly order: Int32Array;
+  private readonly keys: Float64Array;
+  /** The rows' coordinates in sorted order, row-major: one block of memory the search walks through. */
+  private readonly coordinates: Float64Array;
+  private readonly dimensions: number;
+  private readonly axis: number;
+  /** The k best so far (distance, then row index), kept sorted; reused by every search. */
+  private bestDistance = new Float64Array(0);
+  private bestIndex = new Int32Array(0);
+
+  constructor(rows: readonly NumericRow[]) {
+    const dimensions = rows.length === 0 ? 0 : (rows[0] as NumericRow).length;
+    let axis = 0;
+    let widest = -1;
+    for (let d = 0; d < dimensions; d += 1) {
+      let low = Infinity;
+      let high = -Infinity;
+      for (const row of rows) {
+        const x = row[d] as number;
+        if (x < low) low = x;
+        if (x > high) high = x;
+      }
+      if (high - low > widest) {
+        widest = high - low;
+        axis = d;
+      }
+    }
+    this.axis = axis;
+    this.dimensions = dimensions;
+    const order = Array.from({ length: rows.length }, (_, i) => i);
+    order.sort((a, b) => ((rows[a] as NumericRow)[axis] as number) - ((rows[b] as NumericRow)[axis] as number) || a - b);
+    this.order = Int32Array.from(order);
+    this.keys = Float64Array.from(order, (i) => (rows[i] as NumericRow)[axis] as number);
+    this.coordinates = new Float64Array(rows.length * dimensions);
+    order.forEach((i, position) => {
+      const row = rows[i] as NumericRow;
+      for (let d = 0; d < dimensions; d += 1) this.coordinates[position * dimensions + d] = row[d] as number;
+    });
+  }
+
+  /** The k nearest rows to `point`, skipping row `skip` (-1: none). */
+  nearest(point: NumericRow, k: number, skip = -1): { index: number; distance: number }[] {
+    if (this.bestDistance.length < k + 1) {
+      this.bestDistance = new Float64Array(k + 1);
+      this.bestIndex = new Int32Array(k + 1);
+    }
+    const bestDistance = this.bestDistance;
+    const bestIndex = this.bestIndex;
+    const { keys, order, coordinates, dimensions } = this;
+    const size = keys.length;
+    const x = point[this.axis] as number;
+    // First position whose key is >= x.
+    let low = 0;
+    let high = size;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((keys[middle] as number) < x) low = middle + 1;
+      else high = middle;
+    }
+    let left = low - 1;
+    let right = low;
+    let found = 0;
+    while (left >= 0 || right < size) {
+      const limit = found === k ? (bestDistance[k - 1] as number) : Infinity;
+      const gapLeft = left >= 0 ? x - (keys[left] as number) : Infinity;
+      const gapRight = right < size ? (keys[right] as number) - x : Infinity;
+      // A gap equal to the limit may still tie the k-th distance with a lower index: keep going.
+      if (gapLeft > limit && gapRight > limit) break;
+      const position = gapLeft <= gapRight ? left-- : right++;
+      const index = order[position] as number;
+      if (index === skip) continue;
+      // The same arithmetic as euclidean(), so distances (and ties) are bit-identical to a full scan.
+      let total = 0;
+      const base = position * dimensions;
+      for (let d = 0; d < dimensions; d += 1) {
+        const difference = (point[d] as number) - (coordinates[base + d] as number);
+        total += difference * difference;
+      }
+      const distance = Math.sqrt(total);
+      if (found === k && (distance > limit || (distance === limit && index > (bestIndex[k - 1] as number)))) continue;
+      let at = found;
+      while (at > 0) {
+        const before = bestDistance[at - 1] as number;
+        if (before < distance || (before === distance && (bestIndex[at - 1] as number) < index)) break;
+        bestDistance[at] = before;
+        bestIndex[at] = bestIndex[at - 1] as number;
+        at -= 1;
+      }
+      bestDistance[at] = distance;
+      bestIndex[at] = index;
+      if (found < k) found += 1;
+    }
+    const result = new Array<{ index: number; distance: number }>(found);
+    for (let i = 0; i < found; i += 1) result[i] = { index: bestIndex[i] as number, distance: bestDistance[i] as number };
+    return result;
+  }
 }
 
 /**
@@ -525,6 +616,7 @@ export class LocalOutlierFactor {
   private lofThreshold = 1.5;
   private k: number;
   private readonly contamination: number | 'auto';
+  private index: NearestNeighbourIndex | undefined;
 
   constructor(options: LocalOutlierFactorOptions) {
     this.k = options.neighbours;
@@ -539,6 +631,7 @@ export class LocalOutlierFactor {
   fit(rows: readonly NumericRow[]): this {
     checkRows(rows);
     this.rows = rows.map((row) => [...row]);
+    this.index = undefined;
     const n = rows.length;
     this.k = Math.max(0, Math.min(this.k, n - 1));
     if (this.k === 0) {
@@ -547,7 +640,9 @@ export class LocalOutlierFactor {
       this.scores = rows.map(() => 1);
       return this;
     }
-    const neighbourLists = rows.map((row, i) => nearest(this.rows, row, this.k, i));
+    this.index = new NearestNeighbourIndex(this.rows);
+    const index = this.index;
+    const neighbourLists = this.rows.map((row, i) => index.nearest(row, this.k, i));
     this.kDistance = neighbourLists.map((list) => (list[list.length - 1] as { distance: number }).distance);
     this.reachDensity = neighbourLists.map((list) => this.densityOf(list));
     this.scores = neighbourLists.map((list, i) => this.factorOf(list, this.reachDensity[i] as number));
@@ -580,7 +675,7 @@ export class LocalOutlierFactor {
   /** LOF of any row against the fitted rows; about 1 for inliers, larger for outliers. */
   score(row: NumericRow): number {
     if (this.k === 0) return 1;
-    const list = nearest(this.rows, row, this.k, -1);
+    const list = (this.index ??= new NearestNeighbourIndex(this.rows)).nearest(row, this.k);
     return this.factorOf(list, this.densityOf(list));
   }
 

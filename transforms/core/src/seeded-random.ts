@@ -3,6 +3,7 @@
  * isolation forests, sketch compaction), so the same input and seed always give the same output.
  * The reference samples and draws without a seed; a rerun of a pipeline must not change its data.
  */
+import { detachValue } from './value-identity.js';
 
 /**
  * mulberry32: a 32-bit state generator. Small, fast and good enough for sampling (not for secrets).
@@ -73,11 +74,11 @@ export class ReservoirSampler<T> {
   add(item: T): void {
     this.seenCount += 1;
     if (this.items.length < this.size) {
-      this.items.push(item);
+      this.items.push(detachValue(item));
       return;
     }
     const slot = this.random.nextInt(this.seenCount);
-    if (slot < this.size) this.items[slot] = item;
+    if (slot < this.size) this.items[slot] = detachValue(item);
   }
 
   /** How many items were offered. */

@@ -7,6 +7,7 @@ import {
   MIN_CONTAMINATION,
   MomentsAccumulator,
   Mulberry32,
+  NearestNeighbourIndex,
   OutlierRemover,
   PrincipalComponents,
   ZScoreFilter,
@@ -279,6 +280,24 @@ describe('OutlierRemover', () => {
         expect(restored.isOutlier(row)).toBe(remover.isOutlier(row));
         expect(restored.score(row)).toBe(remover.score(row));
       }
+    }
+  });
+});
+
+describe('NearestNeighbourIndex', () => {
+  it('finds the same neighbours in the same order as a full scan, ties by lower index', () => {
+    const random = new Mulberry32(11);
+    // Integer coordinates: many equal distances, so the tie rule is exercised.
+    const rows = Array.from({ length: 600 }, () => [Math.floor(random.next() * 20), Math.floor(random.next() * 50), Math.floor(random.next() * 5)]);
+    const index = new NearestNeighbourIndex(rows);
+    for (let query = 0; query < 200; query += 1) {
+      const point = [Math.floor(random.next() * 22) - 1, Math.floor(random.next() * 52) - 1, Math.floor(random.next() * 6)];
+      const brute = rows
+        .map((row, i) => ({ index: i, distance: Math.sqrt(row.reduce((total, x, d) => total + (x - point[d]!) ** 2, 0)) }))
+        .sort((a, b) => a.distance - b.distance || a.index - b.index)
+        .slice(0, 20)
+        .map((entry) => entry.index);
+      expect(index.nearest(point, 20).map((entry) => entry.index)).toEqual(brute);
     }
   });
 });

@@ -17,8 +17,10 @@ import {
   TIMESERIES_MAX_NULL_RATE,
   chooseImputationStrategies,
   defaultConstantFor,
+  detachValue,
   inferColumnType,
   isMissingValue,
+  reservoirSample,
   type ColumnType,
   type ImputationColumnFacts,
 } from '@tapline/transform-core';
@@ -35,8 +37,8 @@ import {
 } from '@tapline/transform-base';
 import { imputeConfigSchema, type ColumnImputeSetting, type ImputeOptions, type ImputeStrategyName } from './impute-config.js';
 
-/** Values kept per column for type detection and random fill. */
-const SAMPLE_SIZE = 10_000;
+/** Values kept per column (seeded reservoir) for type detection and random fill: the reference detects types on 100,000 rows. */
+const SAMPLE_SIZE = 100_000;
 /** Distinct values counted exactly per column for the mode (beyond it, the mode of the sample). */
 const MODE_CAP = 10_000;
 /** Values per column kept exactly for the median; beyond, a KLL sketch (rank error <= 1.65%). */
@@ -97,9 +99,10 @@ class ColumnObserver {
       this.inRun = true;
       return;
     }
-    if (this.backward && this.inRun) this.runEnds.push(value);
+    if (this.backward && this.inRun) this.runEnds.push(detachValue(value));
     this.inRun = false;
-    this.frequencies.add(value);
+    // Past the cap the counter has no mode to give (the sample's is used), so stop paying for it.
+    if (!this.frequencies.overflowed) this.frequencies.add(value);
     const x = toNumber(value, this.spec.kind);
     if (x !== undefined) {
       this.moments.add(x);
@@ -191,6 +194,8 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   let rows = 0;
   let completeRows = 0;
   let params: ImputeParams | undefined;
+  /** The columns transform works on, with their fill; computed from params at the first record. */
+  let active: [ColumnSpec, ColumnFill][] | undefined;
 
   // Applying: per-column runtime state.
   const filled = new Map<string, number>();
@@ -243,7 +248,13 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
         return { strategy: 'fill', value: mode, how: 'mode' };
       }
       case 'random': {
-        const pool = observer.sample.sample.filter((value) => !isMissingValue(value)).slice(0, RANDOM_POOL_SIZE);
+        // A seeded subsample of the observed values (not the first ones: on a stream shorter than the
+        // reservoir those would all come from its start).
+        const pool = reservoirSample(
+          observer.sample.sample.filter((value) => !isMissingValue(value)),
+          RANDOM_POOL_SIZE,
+          seed,
+        );
         if (pool.length === 0) return { strategy: 'none', how: 'random (no values to draw from)' };
         return { strategy: 'random', pool, how: 'random (seeded)' };
       }
@@ -257,6 +268,14 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
         return { strategy: 'fill', value, how: `constant ${JSON.stringify(value)}` };
       }
     }
+  }
+
+  function sampleModeRatio(observer: ColumnObserver): number {
+    const values = observer.sample.sample;
+    const counter = new FrequencyCounter();
+    for (const value of values) if (!isMissingValue(value)) counter.add(value);
+    const top = counter.mode();
+    return top === undefined || values.length === 0 ? 0 : top.count / values.length;
   }
 
   function modeOfSample(observer: ColumnObserver): unknown {
@@ -283,7 +302,8 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
           null_value_rate: observer.nulls.nullRate,
           max_null_seq: observer.nulls.longestRun,
           first_value_null: observer.nulls.firstValueNull,
-          mode_ratio: mode === undefined || rows === 0 ? 0 : mode.count / rows,
+          // Beyond MODE_CAP distinct values the exact counts are gone: estimate from the seeded sample.
+          mode_ratio: rows === 0 ? 0 : mode !== undefined ? mode.count / rows : sampleModeRatio(observer),
           numeric: { skew: Number.isNaN(skew) ? null : skew },
         };
       }
@@ -314,11 +334,12 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
     outputSchema: schema,
     columns: [...readColumns],
     transform(record) {
-      const fitted = params as ImputeParams;
-      if (fitted.action === 'nothing') return record;
-      for (const spec of specs) {
-        const fill = fitted.columns[spec.name];
-        if (fill === undefined) continue;
+      // Only the columns with something to do (auto's `nothing` leaves its columns out, not the others).
+      active ??= specs.flatMap((spec) => {
+        const fill = (params as ImputeParams).columns[spec.name];
+        return fill === undefined || fill.strategy === 'none' ? [] : [[spec, fill] as [ColumnSpec, ColumnFill]];
+      });
+      for (const [spec, fill] of active) {
         const value = record[spec.name];
         const missing = isMissingValue(value);
         if (fill.strategy === 'sequential') {
@@ -411,6 +432,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
     };
     plan.fit = () => {
       params = fitAll();
+      active = undefined;
       // Keep only what backward fill needs; the accumulators can go.
       if (!backfill) observers = [];
       random = new Mulberry32(seed);

@@ -104,6 +104,8 @@ class ModelJudge {
   private readonly pca: PrincipalComponents | undefined;
   /** LOF: the fitted rows' own verdicts (scored leaving themselves out, as the reference's fit_predict). */
   private readonly fittedVerdicts: Map<string, boolean> | undefined;
+  /** First coordinates of the fitted rows: a cheap test before building a row's key (most rows fail it). */
+  private readonly fittedFirst: Set<number> | undefined;
 
   constructor(readonly state: OutlierRemoverState) {
     this.remover = OutlierRemover.fromJSON(state);
@@ -111,6 +113,7 @@ class ModelJudge {
     if (state.model.kind === 'lof') {
       const { rows, fittedScores, threshold } = state.model;
       this.fittedVerdicts = new Map(rows.map((row, i) => [rowKey(row), (fittedScores[i] as number) > threshold]));
+      this.fittedFirst = new Set(rows.map((row) => row[0] as number));
     }
   }
 
@@ -118,8 +121,11 @@ class ModelJudge {
     if (this.fittedVerdicts !== undefined) {
       // A row the model was fitted on would find itself as its nearest neighbour at distance 0; judge it
       // as the reference does instead, so that on data that fits the result is the reference's exactly.
-      const verdict = this.fittedVerdicts.get(rowKey(this.pca ? this.pca.transform(row) : row));
-      if (verdict !== undefined) return verdict;
+      const modelled = this.pca ? this.pca.transform(row) : row;
+      if ((this.fittedFirst as Set<number>).has(modelled[0] as number)) {
+        const verdict = this.fittedVerdicts.get(rowKey(modelled));
+        if (verdict !== undefined) return verdict;
+      }
     }
     return this.remover.isOutlier(row);
   }
