@@ -24,6 +24,8 @@ const tableKey = (ref: TableRef): string => `${ref.schema}\u0000${ref.table}`;
 export class DuckDBDialect implements SqlDialect {
   /** DuckDB has no practical limit; long names are still cut (with a hash) to stay readable. */
   readonly maxIdentifierBytes = 255;
+  /** DOUBLE holds NaN and the infinities, so floats that carry them as strings get a DOUBLE column. */
+  readonly nonFiniteFloats = true;
   private db: DuckDBConnection | undefined;
   /** Per table, the decimal spec of each property, from the latest SCHEMA (set by DuckDBTargetDriver). */
   readonly decimalSpecs = new Map<string, Map<string, DecimalSpec>>();
@@ -314,44 +316,20 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** JSON has no NaN or infinities: taps send floats as `anyOf: [number, "NaN" | "Infinity" | "-Infinity"]`. */
-function isFloatWithSpecials(schema: JsonSchema): boolean {
-  const branches = schema.anyOf;
-  if (branches === undefined || schema.type !== undefined) return false;
-  let number = false;
-  for (const branch of branches) {
-    const types = Array.isArray(branch.type) ? branch.type : [branch.type];
-    if (types.includes('number') && branch.multipleOf === undefined) number = true;
-    else if (types.every((type) => type === 'null')) continue;
-    else if (!(types.length === 1 && types[0] === 'string' && Array.isArray(branch.enum) && branch.enum.every((v) => v === 'NaN' || v === 'Infinity' || v === '-Infinity' || v === null))) return false;
-  }
-  return number;
-}
 
-/**
- * The SQL target driver, with two things the shared planner cannot see: the scale of each exact decimal
- * (DECIMAL(38, s) needs it), and floats that carry NaN and infinities as strings, which the planner
- * would make VARCHAR but DuckDB's DOUBLE holds natively.
- */
+/** The SQL target driver, with one thing the shared planner cannot see: the scale of each exact decimal (DECIMAL(38, s) needs it). */
 export class DuckDBTargetDriver extends SqlTargetDriver {
   override prepareTable(message: SchemaMessage): ReturnType<SqlTargetDriver['prepareTable']> {
     const dialect = this.dialect as DuckDBDialect;
-    const properties = message.schema.properties ?? {};
     const specs = new Map<string, DecimalSpec>();
-    let rewritten: Record<string, JsonSchema> | undefined;
-    for (const [property, schema] of Object.entries(properties)) {
+    for (const [property, schema] of Object.entries(message.schema.properties ?? {})) {
       const spec = decimalSpecOf(schema);
       if (spec !== undefined) specs.set(property, spec);
-      if (isFloatWithSpecials(schema)) {
-        rewritten ??= { ...properties };
-        rewritten[property] = { type: ['number', 'null'] };
-      }
     }
     const schemaName = this.config.default_target_schema ?? 'main';
     // The table name as planTable derives it (the stream name, cut to maxIdentifierBytes).
     dialect.decimalSpecs.set(tableKey({ schema: schemaName, table: identifierFor(message.stream, dialect.maxIdentifierBytes) }), specs);
-    const planned = rewritten === undefined ? message : { ...message, schema: { ...message.schema, properties: rewritten } };
-    return super.prepareTable(planned);
+    return super.prepareTable(message);
   }
 }
 
