@@ -5,3 +5,4 @@ export * from './target-suite.js';
 export * from './program-suite.js';
 export * from './servers.js';
 export * from './tap-suite.js';
+export * from './tap-harness.js';

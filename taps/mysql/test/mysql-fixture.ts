@@ -2,16 +2,12 @@
  * A scratch database for one test file, and helpers to run tap-mysql against it with config, catalog
  * and state files, as a user would.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
-import { runProgram, type ProgramRun } from '@tapline/conformance';
-
-const execFileAsync = promisify(execFile);
+import { messagesOf, readUntil, recordsOf, tapHarness } from '@tapline/conformance';
 
 export const bin = fileURLToPath(new URL('../bin/tap-mysql.js', import.meta.url));
 
@@ -77,68 +73,8 @@ export async function openFixture(url: string, prefix = 'tap'): Promise<Fixture>
   };
 }
 
-type Json = Record<string, unknown>;
-
-export async function discover(fixture: Fixture, extraConfig: Json = {}): Promise<{ streams: Json[] }> {
-  const config = await fixture.file('discover-config.json', { ...fixture.config, ...extraConfig });
-  // Not runProgram: the catalog is pretty-printed JSON, not one message per line.
-  const { stdout } = await execFileAsync(process.execPath, [bin, '--config', config, '--discover'], { maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(stdout) as { streams: Json[] };
-}
-
-/** The catalog with `streams` selected, each with extra stream-level metadata (replication method, key). */
-export async function catalogWith(fixture: Fixture, streams: Record<string, Json>, extraConfig: Json = {}): Promise<Json> {
-  const catalog = await discover(fixture, extraConfig);
-  for (const stream of catalog.streams) {
-    const extra = streams[stream.tap_stream_id as string];
-    if (extra === undefined) continue;
-    const entries = stream.metadata as { breadcrumb: string[]; metadata: Json }[];
-    const top = entries.find((entry) => entry.breadcrumb.length === 0);
-    if (top) Object.assign(top.metadata, { selected: true, ...extra });
-  }
-  return catalog;
-}
-
-export async function runTap(fixture: Fixture, options: { catalog?: Json; state?: unknown; config?: Json; name?: string } = {}): Promise<ProgramRun> {
-  const name = options.name ?? 'run';
-  const args = ['--config', await fixture.file(`${name}-config.json`, { ...fixture.config, ...options.config })];
-  if (options.catalog !== undefined) args.push('--catalog', await fixture.file(`${name}-catalog.json`, options.catalog));
-  if (options.state !== undefined) args.push('--state', await fixture.file(`${name}-state.json`, options.state));
-  return runProgram(bin, { args, timeoutMs: 60_000 });
-}
-
-/** Start the tap without reading its output; the caller reads lines and kills it. */
-export async function startTap(fixture: Fixture, options: { catalog: Json; state?: unknown; config?: Json; name: string }): Promise<ChildProcessWithoutNullStreams> {
-  const args = [bin, '--config', await fixture.file(`${options.name}-config.json`, { ...fixture.config, ...options.config })];
-  args.push('--catalog', await fixture.file(`${options.name}-catalog.json`, options.catalog));
-  if (options.state !== undefined) args.push('--state', await fixture.file(`${options.name}-state.json`, options.state));
-  return spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
-/** Read complete lines from a child's stdout until `enough(lines)` is true, then stop reading. */
-export function readUntil(child: ChildProcessWithoutNullStreams, enough: (lines: string[]) => boolean): Promise<{ lines: string[]; partial: string }> {
-  return new Promise((resolve, reject) => {
-    const lines: string[] = [];
-    let rest = '';
-    const onData = (chunk: Buffer): void => {
-      const parts = (rest + chunk.toString('utf8')).split('\n');
-      rest = parts.pop() ?? '';
-      lines.push(...parts);
-      if (enough(lines)) {
-        child.stdout.pause();
-        child.stdout.off('data', onData);
-        resolve({ lines, partial: rest });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.on('exit', () => reject(new Error(`the tap exited before enough output (${lines.length} lines)`)));
-  });
-}
-
-export function messages(run: ProgramRun, type: string): Json[] {
-  return run.messages.filter((message) => message.type === type);
-}
-
-export function records(run: ProgramRun, stream?: string): Json[] {
-  return messages(run, 'RECORD').filter((m) => stream === undefined || m.stream === stream).map((m) => m.record as Json);
-}
+// Discover, select, run and read a tap: the shared harness of @tapline/conformance, bound to this tap.
+export const { discover, catalogWith, runTap, startTap } = tapHarness(bin);
+export { readUntil };
+export const messages = messagesOf;
+export const records = recordsOf;
