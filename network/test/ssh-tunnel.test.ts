@@ -74,7 +74,6 @@ describe('openTunnel without a tunnel', () => {
 });
 
 const sshdMissing = !sshdInstalled();
-const describeSsh = sshdMissing ? describe.skip : describe;
 const sshTitle = sshdMissing
   ? 'ssh tunnel: SKIPPED: openssh-server not installed (apt-get install openssh-server)'
   : 'ssh tunnel through a real sshd';
@@ -87,7 +86,7 @@ if (sshdMissing && process.env.TAPLINE_CI) {
   });
 }
 
-describeSsh(sshTitle, () => {
+describe.skipIf(sshdMissing)(sshTitle, () => {
   let sshd: TestSshd;
   let keys: { ed25519: string; rsaEncrypted: string; rsaPemEncrypted: string; unauthorized: string };
   let echo: { endpoint: Endpoint; server: Server };
@@ -258,7 +257,10 @@ describeSsh(sshTitle, () => {
     }
   });
 
-  describe.skipIf(!sshdInstalled() || process.getuid?.() !== 0)('password login (needs root to create the test user)', () => {
+  const notRoot = process.getuid?.() !== 0;
+  describe.skipIf(!sshdInstalled() || notRoot)(
+    notRoot ? 'password login: SKIPPED: needs root to create the tapline_ssh_test user' : 'password login',
+    () => {
     it('logs in with a password and never logs it', async () => {
       const { logger, lines } = captureLogger();
       const config = { host: sshd.host, port: sshd.port, username: PASSWORD_USER, password: PASSWORD_USER_PASSWORD };
@@ -282,9 +284,6 @@ describeSsh(sshTitle, () => {
       expect(line).not.toContain('wrong-password-123');
     });
   });
-  if (process.getuid?.() !== 0) {
-    it.skip('password login: SKIPPED: needs root to create the tapline_ssh_test user', () => undefined);
-  }
 
   const pgUrl = postgresTestUrl();
   describe.skipIf(pgUrl === undefined)(

@@ -111,7 +111,7 @@ describeBackendContract(
   gate.skipReason,
 );
 
-(gate.url === undefined ? describe.skip : describe)('postgres state backend: shared by workers', () => {
+(gate.url === undefined ? describe.skip : describe)(`postgres state backend: shared by workers${gate.skipReason ? ` (SKIPPED: ${gate.skipReason})` : ''}`, () => {
   afterAll(() => dropSchemas(pgSchema));
   const config = () => ({ backend: 'postgres' as const, url: url!, schema: pgSchema, table: 'shared_state', connect_timeout_seconds: 5 });
 
