@@ -11,7 +11,7 @@ import { loadConfig, secretPaths } from './config/index.js';
 import { ConfigurationError, InterruptedError, SyncError, exitCodeOf, formatErrorLine } from './errors.js';
 import type { JsonSchema } from './json-schema.js';
 import { Logger, isLogLevel, type LogFormat, type LogLevel } from './logger.js';
-import { MessageWriter } from './writer.js';
+import { MessageWriter, settleOutput } from './writer.js';
 
 export type ProgramKind = 'tap' | 'target' | 'transform';
 
@@ -333,17 +333,4 @@ export async function runProgram<Config>(program: ProgramDefinition<Config>, arg
   // STATE, a --discover catalog) would be lost. Wait until stdout and stderr have handed everything over.
   await Promise.all([settleOutput(process.stdout), settleOutput(process.stderr)]);
   process.exit(code);
-}
-
-/** Resolves once everything written to `stream` so far has been handed to the operating system. */
-export function settleOutput(stream: NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean }): Promise<void> {
-  if (stream.destroyed || !stream.writableLength) return Promise.resolve();
-  // Writes complete in order, so the callback of one more (empty) write runs after every earlier one.
-  return new Promise((resolve) => {
-    try {
-      stream.write('', () => resolve());
-    } catch {
-      resolve();
-    }
-  });
 }

@@ -100,10 +100,20 @@ export class MessageWriter {
    */
   async close(): Promise<void> {
     await this.drain();
-    const output = this.output;
-    if (output.destroyed || output.writableLength === 0) return;
-    // Writes complete in order: the callback of an empty write runs once everything before it is out.
-    await new Promise<void>((resolve) => output.write('', () => resolve()));
+    await settleOutput(this.output);
     if (this.failure) throw this.failure;
   }
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the operating system. */
+export function settleOutput(stream: NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean }): Promise<void> {
+  if (stream.destroyed || !stream.writableLength) return Promise.resolve();
+  // Writes complete in order, so the callback of one more (empty) write runs after every earlier one.
+  return new Promise((resolve) => {
+    try {
+      stream.write('', () => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { postgresGate } from '@tapline/conformance';
+import { postgresConnectionConfig, postgresGate } from '@tapline/conformance';
 
 export const gate = postgresGate();
 export const url = gate.url;
@@ -12,16 +12,7 @@ export const TAP_POSTGRES = fileURLToPath(new URL('../../taps/postgres/bin/tap-p
 export const TARGET_POSTGRES = fileURLToPath(new URL('../../targets/postgres/bin/target-postgres.js', import.meta.url));
 
 /** The connection settings tap-postgres and target-postgres take, from the test URL. */
-export function connectionConfig(text = url!): Record<string, unknown> {
-  const parsed = new URL(text);
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port || 5432),
-    user: decodeURIComponent(parsed.username),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    database: parsed.pathname.slice(1),
-  };
-}
+export const connectionConfig = (text = url!): Record<string, unknown> => postgresConnectionConfig(text);
 
 export async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });

@@ -51,3 +51,15 @@ export function postgresPasswordRole(): { user: string; password: string } | und
   const colon = value.indexOf(':');
   return { user: value.slice(0, colon), password: value.slice(colon + 1) };
 }
+
+/** The connection settings our PostgreSQL programs take (host, port, user, password, database), from a URL. */
+export function postgresConnectionConfig(text: string): Record<string, unknown> {
+  const parsed = new URL(text);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 5432),
+    user: decodeURIComponent(parsed.username),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    database: parsed.pathname.slice(1),
+  };
+}

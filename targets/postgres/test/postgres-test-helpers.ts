@@ -5,22 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { postgresTestUrl, runProgram, type ProgramRun } from '@tapline/conformance';
+import { postgresConnectionConfig, postgresTestUrl, runProgram, type ProgramRun } from '@tapline/conformance';
 import { identifierFor } from '@tapline/target-sql-base';
 
 export const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
 export const url = postgresTestUrl();
 
-export function connectionConfig(text = url!): Record<string, unknown> {
-  const parsed = new URL(text);
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port || 5432),
-    user: decodeURIComponent(parsed.username),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    database: parsed.pathname.slice(1),
-  };
-}
+/** The connection settings tap-postgres and target-postgres take, from the test URL. */
+export const connectionConfig = (text = url!): Record<string, unknown> => postgresConnectionConfig(text);
 
 export async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
