@@ -4,6 +4,8 @@ export * from './json-schema.js';
 export * from './messages.js';
 export * from './reader.js';
 export * from './lazy-record.js';
+export * from './record-codec.js';
+export * from './line-reader.js';
 export * from './writer.js';
 export * from './decimal.js';
 export * from './formats.js';

@@ -1,8 +1,14 @@
-import type { SchemaMessage } from '@tapline/protocol';
+import type { RecordCodec, ScannedRecord, SchemaMessage } from '@tapline/protocol';
 
 /** One record waiting to be loaded, with the Singer metadata a target may store beside it. */
 export interface PendingRecord {
   record: Record<string, unknown>;
+  /**
+   * For a driver that `scansRecords`: the line's bytes and where each property's value lies, checked
+   * against the schema by `codec` (then `record` is decoded only if something reads it).
+   */
+  scanned?: ScannedRecord;
+  codec?: RecordCodec;
   /** The table version of the RECORD message, when the tap sent one. */
   version: number | undefined;
   timeExtracted: string | undefined;
@@ -45,4 +51,53 @@ export interface TargetDriver {
   close?(): Promise<void>;
   /** Whether ACTIVATE_VERSION is honoured; when false the runtime logs once and ignores it. */
   readonly supportsActivateVersion?: boolean;
+  /**
+   * The driver loads records from their bytes (`PendingRecord.scanned`) when it can: the runtime then
+   * locates and checks RECORD lines with a RecordCodec instead of parsing them.
+   */
+  readonly scansRecords?: boolean;
+}
+
+/** A scanned record: its object is decoded from the line only if a driver reads `record`. */
+export class ScannedPendingRecord implements PendingRecord, ScannedRecord {
+  private decoded: Record<string, unknown> | undefined;
+  readonly spans: Int32Array;
+  readonly base: number;
+  readonly version: number | undefined;
+  readonly timeExtracted: string | undefined;
+
+  constructor(
+    readonly codec: RecordCodec,
+    base: number,
+    /** The buffer holding the line, and the line's place in it. */
+    readonly bytes: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+    readonly receivedAt: number,
+    readonly line: number,
+    readonly sequence: number,
+  ) {
+    // What the codec read from this line; it moves on to the next line after this.
+    this.spans = codec.spans;
+    this.base = base;
+    this.version = codec.version;
+    this.timeExtracted = codec.timeExtracted;
+  }
+
+  get scanned(): ScannedRecord {
+    return this;
+  }
+
+  get record(): Record<string, unknown> {
+    this.decoded ??= (JSON.parse(this.bytes.toString('utf8', this.start, this.end)) as { record: Record<string, unknown> }).record;
+    return this.decoded;
+  }
+}
+
+/** One property of a pending record, decoding only that value when the record was scanned. */
+export function readProperty(pending: PendingRecord, name: string): unknown {
+  const { scanned, codec } = pending;
+  if (scanned === undefined || codec === undefined) return pending.record[name];
+  const index = codec.properties.indexOf(name);
+  return index < 0 ? undefined : codec.value(scanned, index);
 }

@@ -9,7 +9,11 @@ import {
   createRecordValidator,
   formatErrorLine,
   isTaplineError,
-  readMessageBatches,
+  readLineChunks,
+  type LineChunk,
+  decodeLine,
+  recordLineStream,
+  RecordCodec,
   ProgressReporter,
   stateMessage,
   type Logger,
@@ -19,7 +23,7 @@ import {
   type SchemaMessage,
 } from '@tapline/protocol';
 import type { BaseTargetConfig } from './target-config.js';
-import type { PendingRecord, StreamSink, TargetDriver } from './target-driver.js';
+import { ScannedPendingRecord, type PendingRecord, type StreamSink, type TargetDriver } from './target-driver.js';
 import { StateTracker } from './state-tracker.js';
 
 interface StreamEntry {
@@ -27,7 +31,11 @@ interface StreamEntry {
   schema: SchemaMessage;
   schemaText: string;
   validate: RecordValidator | undefined;
+  /** Locates and checks this stream's RECORD lines without parsing them, when the driver scans records. */
+  codec: RecordCodec | undefined;
   keys: string[];
+  /** Indexes of the key properties in `codec.properties`. */
+  keyIndexes: number[];
   sink: StreamSink;
   records: PendingRecord[];
   bytes: number;
@@ -60,6 +68,8 @@ export class TargetRuntime {
   /** The record sequence at each STATE received (a recent tail), so salvage can stop at an earlier one. */
   private readonly stateSequences: number[] = [];
   private statesEmitted = 0;
+  /** The stream of the last RECORD line scanned: the next line is most likely of the same one. */
+  private recent: StreamEntry | undefined;
   private firstStreamFailure: unknown;
 
   constructor(
@@ -106,7 +116,7 @@ export class TargetRuntime {
 
   /** Read input, racing each read against the age limit so an idle tap does not keep data uncommitted. */
   private async consume(): Promise<void> {
-    const iterator = readMessageBatches(this.context.input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const iterator = readLineChunks(this.context.input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     // The next read starts while this batch is processed; mark its rejection handled so a bad line is
     // reported by the `await` below (after the good lines before it) rather than as an unhandled rejection.
     const read = () => {
@@ -117,7 +127,7 @@ export class TargetRuntime {
     let next = read();
     for (;;) {
       const wait = this.nextAgeDeadline();
-      let result: IteratorResult<Awaited<ReturnType<typeof iterator.next>>['value']> | 'timeout';
+      let result: IteratorResult<LineChunk> | 'timeout';
       if (wait === undefined) {
         result = await next;
       } else {
@@ -134,11 +144,54 @@ export class TargetRuntime {
       }
       if (result.done) return;
       next = read();
-      for (const { message, line, raw } of result.value) {
+      const { buffer } = result.value;
+      let line = result.value.firstLine;
+      for (let start = 0; start < buffer.length; line += 1) {
         if (this.context.signal.aborted) return;
-        await this.handle(message, line, raw.length + 1);
+        let end = buffer.indexOf(10, start);
+        if (end < 0) end = buffer.length;
+        // The fast path: a RECORD of a stream with a codec, proven well-formed and valid from its bytes.
+        if (this.scanning) {
+          let entry = this.recent;
+          if (entry === undefined || entry.failure !== undefined || !entry.codec?.isStreamOf(buffer, start, end)) {
+            entry = this.entryOfRecordLine(buffer, start, end);
+            this.recent = entry;
+          }
+          const codec = entry?.codec;
+          const base = codec === undefined ? -1 : codec.scan(buffer, start, end);
+          if (entry !== undefined && codec !== undefined && base >= 0 && this.hasKeys(entry, codec.spans, base, buffer)) {
+            const pending = new ScannedPendingRecord(codec, base, buffer, start, end, Date.now(), line, this.sequence + 1);
+            if (this.addRecord(entry, pending, end - start + 1)) await this.flushInBackground(entry);
+            start = end + 1;
+            continue;
+          }
+        }
+        const message = decodeLine(buffer, start, end, line);
+        if (message !== undefined) await this.handle(message, line, end - start + 1);
+        start = end + 1;
       }
     }
+  }
+
+  private get scanning(): boolean {
+    return this.driver.scansRecords === true;
+  }
+
+  /** The live stream a RECORD line belongs to, if it has a codec. */
+  private entryOfRecordLine(bytes: Buffer, start: number, end: number): StreamEntry | undefined {
+    const name = recordLineStream(bytes, start, end);
+    if (name === undefined) return undefined;
+    const entry = this.streams.get(name);
+    return entry === undefined || entry.failure !== undefined || entry.codec === undefined ? undefined : entry;
+  }
+
+  /** Every key property present and not null (else the slow path reports the record). */
+  private hasKeys(entry: StreamEntry, spans: Int32Array, base: number, bytes: Buffer): boolean {
+    for (const index of entry.keyIndexes) {
+      const start = spans[base + 2 * index] as number;
+      if (start < 0 || bytes[start] === 110 /* null */) return false;
+    }
+    return true;
   }
 
   private nextAgeDeadline(): number | undefined {
@@ -195,7 +248,10 @@ export class TargetRuntime {
     // Even when records go unvalidated, a schema must be one ajv accepts.
     const checked = createRecordValidator(name, message.schema, line);
     const validate = this.validateRecords ? checked : undefined;
+    const codec = this.scanning ? RecordCodec.compile(name, message.schema, this.validateRecords) : undefined;
+    const keyIndexes = codec === undefined ? [] : message.key_properties.map((key) => codec.properties.indexOf(key));
     let previous: StreamSink | undefined;
+    this.recent = undefined;
     if (existing) {
       // Records already received were validated against the old schema: load them under it first.
       await this.flushStream(existing);
@@ -214,7 +270,9 @@ export class TargetRuntime {
       schema: message,
       schemaText,
       validate,
+      codec: codec !== undefined && keyIndexes.every((index) => index >= 0) ? codec : undefined,
       keys: message.key_properties,
+      keyIndexes,
       sink,
       records: existing?.records ?? [],
       bytes: 0,
@@ -246,22 +304,26 @@ export class TargetRuntime {
         });
       }
     }
-    this.sequence += 1;
-    if (entry.records.length === 0) entry.oldest = Date.now();
-    entry.records.push({
+    const pending: PendingRecord = {
       record,
       version: message.version,
       timeExtracted: message.time_extracted,
       receivedAt: Date.now(),
       line,
-      sequence: this.sequence,
-    });
+      sequence: this.sequence + 1,
+    };
+    if (this.addRecord(entry, pending, bytes)) await this.flushInBackground(entry);
+  }
+
+  /** Queue a checked record; true when its batch is full and must be flushed. */
+  private addRecord(entry: StreamEntry, pending: PendingRecord, bytes: number): boolean {
+    this.sequence += 1;
+    if (entry.records.length === 0) entry.oldest = pending.receivedAt;
+    entry.records.push(pending);
     entry.bytes += bytes;
-    this.tracker.noteReceived(message.stream);
-    this.progress.count(message.stream);
-    if (entry.records.length >= this.maxRows || entry.bytes >= this.maxBytes) {
-      await this.flushInBackground(entry);
-    }
+    this.tracker.noteReceived(entry.name);
+    this.progress.count(entry.name);
+    return entry.records.length >= this.maxRows || entry.bytes >= this.maxBytes;
   }
 
   private async handleActivateVersion(message: Extract<Message, { type: 'ACTIVATE_VERSION' }>, line: number): Promise<void> {

@@ -16,7 +16,7 @@ import {
   type TableRef,
 } from '@tapline/target-sql-base';
 import { postgresTargetConfigSchema, type PostgresTargetConfig } from './postgres-config.js';
-import { copyTextChunks } from './postgres-copy.js';
+import { copyChunks } from './postgres-copy.js';
 import { neutralType, postgresType, widenUsing } from './postgres-types.js';
 
 const STAGING = 'tapline_staging';
@@ -24,6 +24,7 @@ const STAGING = 'tapline_staging';
 export class PostgresDialect implements SqlDialect {
   readonly maxIdentifierBytes = 63;
   readonly nonFiniteFloats = true;
+  readonly scansRecords = true;
   private connection: PostgresConnection | undefined;
   /**
    * Upserted tables where no key loaded this run existed before (the table was empty when the run first
@@ -160,7 +161,7 @@ export class PostgresDialect implements SqlDialect {
   private async copy(load: BatchLoad, statement: string, relation: string): Promise<void> {
     const stream = this.client.query(copyFrom(statement));
     try {
-      await pipeline(Readable.from(copyTextChunks(load.columns, load.rows)), stream);
+      await pipeline(Readable.from(copyChunks(load.columns, load.rows)), stream);
     } catch (error) {
       throw Object.assign(new Error('COPY failed'), { copyError: error, relation });
     }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PendingRecord } from '@tapline/target-base';
-import { copyPosition, copyTextChunks, escapeCopyText, neutralType } from '../src/index.js';
+import { RecordCodec, type JsonSchema } from '@tapline/protocol';
+import { ScannedPendingRecord, readProperty, type PendingRecord } from '@tapline/target-base';
+import type { ColumnKind } from '@tapline/target-sql-base';
+import { copyPosition, copyText, escapeCopyText, neutralType } from '../src/index.js';
 
 const pending = (record: Record<string, unknown>): PendingRecord => ({ record, version: undefined, timeExtracted: undefined, receivedAt: 0, line: 1, sequence: 1 });
 
@@ -13,14 +15,51 @@ describe('COPY text encoding', () => {
       type: { kind },
       read: (p: PendingRecord) => p.record[`c${i}`],
     }));
-    const text = [...copyTextChunks(columns, [
+    const text = copyText(columns, [
       pending({ c0: '\\N', c1: { s: 'tab\there' }, c2: 2 ** 60, c3: true, c4: '99999999999999999999999999999.999999999' }),
       pending({ c0: null, c1: 'a string', c2: -1, c3: false }),
-    ])].join('');
+    ]);
     expect(text).toBe(
       '\\\\N\t{"s":"tab\\\\there"}\t1152921504606846976\tt\t99999999999999999999999999999.999999999\n' +
         '\\N\t"a string"\t-1\tf\t\\N\n',
     );
+  });
+
+  it('writes a scanned record (copied from its bytes) exactly as the same record decoded', () => {
+    const schema: JsonSchema = {
+      type: 'object',
+      properties: {
+        i: { type: 'integer' }, n: { type: ['number', 'string', 'null'] }, d: { type: ['string', 'null'], format: 'singer.decimal' },
+        s: { type: ['string', 'null'] }, b: { type: ['boolean', 'null'] }, j: {}, t: { type: 'string', format: 'date-time' },
+      },
+    };
+    const kinds: Record<string, ColumnKind> = { i: 'integer', n: 'number', d: 'decimal', s: 'string', b: 'boolean', j: 'json', t: 'date-time' };
+    const columns = Object.entries(kinds).map(([property, kind]) => ({ name: property, property, type: { kind }, read: (p: PendingRecord) => readProperty(p, property) }));
+    const codec = RecordCodec.compile('s', schema, true)!;
+    const records = [
+      { i: 1, n: 2.5, d: '0.10', s: 'plain text', b: true, j: { tab: 'a\tb', quote: 'say "hi"', back: 'c:\\dir', list: [1, null, true] }, t: '2020-01-01T00:00:00Z' },
+      { i: -42, n: 'NaN', d: null, s: '', b: false, j: 'just a string', t: '1899-12-31T23:59:59.123456+05:30' },
+      { i: 0, n: -1e-7, s: null, j: [], t: '2020-01-01 00:00:00' },
+      { i: 7, n: 3, j: 12, s: 'caf\u00e9 \n newline' },
+    ];
+    const lines = records.map((record) => `{"type":"RECORD","stream":"s","record":${JSON.stringify(record)}}`);
+    const scanned: PendingRecord[] = [];
+    const decoded: PendingRecord[] = [];
+    lines.forEach((line, index) => {
+      const bytes = Buffer.from(line);
+      const base = codec.scan(bytes, 0, bytes.length);
+      const record = (JSON.parse(line) as { record: Record<string, unknown> }).record;
+      decoded.push(pending(record));
+      // The last record has escapes in a string: it is not scanned (the target parses it), which is fine.
+      if (index === 3) expect(base).toBe(-1);
+      else scanned.push(new ScannedPendingRecord(codec, base, bytes, 0, bytes.length, 0, index + 1, index + 1));
+    });
+    expect(scanned).toHaveLength(3);
+    expect(copyText(columns, scanned)).toBe(copyText(columns, decoded.slice(0, 3)));
+    // Integers are copied as written: beyond 2^53 they stay exact (a decoded double would not).
+    const big = Buffer.from('{"type":"RECORD","stream":"s","record":{"i":12345678901234567891}}');
+    const bigRow = new ScannedPendingRecord(codec, codec.scan(big, 0, big.length), big, 0, big.length, 0, 1, 1);
+    expect(copyText(columns.slice(0, 1), [bigRow])).toBe('12345678901234567891\n');
   });
 
   it('finds the row and column of a COPY error, even when a column name has commas and colons', () => {

@@ -4,7 +4,7 @@
  * the statements (`SqlDialect`): introspection, DDL, and its fastest way to load a batch.
  */
 import { DataError, type Logger, type SchemaMessage } from '@tapline/protocol';
-import type { PendingRecord, RecordBatch, StreamSink, TargetDriver } from '@tapline/target-base';
+import { readProperty, type PendingRecord, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
 import { loadMethodFor, type LoadMethod, type SqlTargetConfig } from './sql-target-config.js';
 import {
   METADATA_COLUMNS,
@@ -46,6 +46,8 @@ export interface SqlDialect {
    * float column. Without it (MySQL) such a property stays text, which holds every value.
    */
   readonly nonFiniteFloats?: boolean;
+  /** `load` handles scanned records (`PendingRecord.scanned`) itself, from their bytes. */
+  readonly scansRecords?: boolean;
   open(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
@@ -90,6 +92,10 @@ export class SqlTargetDriver implements TargetDriver {
 
   async close(): Promise<void> {
     await this.dialect.close();
+  }
+
+  get scansRecords(): boolean {
+    return this.dialect.scansRecords === true;
   }
 
   get retireMode(): RetireMode {
@@ -211,7 +217,7 @@ class SqlSink implements StreamSink {
       if (existing === undefined || column.property === undefined) continue;
       const property = column.property;
       planned.add(column.name);
-      out.push({ name: column.name, property, type: existing.type, read: (p) => p.record[property] });
+      out.push({ name: column.name, property, type: existing.type, read: (p) => readProperty(p, property) });
     }
     for (const metadata of METADATA_COLUMNS) {
       const existing = table.columns.get(metadata);
@@ -232,7 +238,7 @@ function metadataReader(column: MetadataColumn, batchedAt: string, activeVersion
       return () => batchedAt;
     case '_sdc_deleted_at':
       // A record that arrives again is alive again, unless the tap itself says it was deleted.
-      return (p) => p.record._sdc_deleted_at ?? null;
+      return (p) => readProperty(p, '_sdc_deleted_at') ?? null;
     case '_sdc_table_version':
       return (p) => p.version ?? activeVersion ?? null;
     case '_sdc_sequence':
