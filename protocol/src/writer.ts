@@ -18,6 +18,8 @@ export class MessageWriter {
   private readonly flushSize: number;
   private readonly flushIntervalMs: number;
   private lines: string[] = [];
+  /** Output ready to write, in order: joined lines, and bytes queued by `writeBytes`. */
+  private chunks: (string | Buffer)[] = [];
   private size = 0;
   private blocked = false;
   private timer: NodeJS.Timeout | undefined;
@@ -56,18 +58,46 @@ export class MessageWriter {
     return !this.blocked;
   }
 
+  /**
+   * Queue bytes that are already whole lines (each serialized message followed by a newline), for a
+   * program that builds its output as bytes; `lines` is how many, for metrics.
+   */
+  writeBytes(bytes: Buffer, lines: number): boolean {
+    if (this.failure) throw this.failure;
+    this.joinLines();
+    this.chunks.push(bytes);
+    this.size += bytes.length;
+    this.linesWritten += lines;
+    if (this.size >= this.flushSize) return this.flush();
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, this.flushIntervalMs);
+      this.timer.unref();
+    }
+    return !this.blocked;
+  }
+
+  private joinLines(): void {
+    if (this.lines.length === 0) return;
+    this.chunks.push(this.lines.length === 1 ? `${this.lines[0]}\n` : `${this.lines.join('\n')}\n`);
+    this.lines = [];
+  }
+
   /** Hand everything buffered to the output now. Returns false when the output is full. */
   flush(): boolean {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.lines.length === 0) return !this.blocked;
-    const text = this.lines.length === 1 ? `${this.lines[0]}\n` : `${this.lines.join('\n')}\n`;
-    this.lines = [];
+    this.joinLines();
+    if (this.chunks.length === 0) return !this.blocked;
+    const chunks = this.chunks;
+    this.chunks = [];
     this.size = 0;
     if (this.failure) throw this.failure;
-    if (!this.output.write(text)) this.blocked = true;
+    for (const chunk of chunks) if (!this.output.write(chunk)) this.blocked = true;
     return !this.blocked;
   }
 

@@ -60,3 +60,20 @@ describe('MessageWriter', () => {
     expect(String(output.read())).toBe('{"type":"STATE","value":{"a":1}}\n');
   });
 });
+
+describe('MessageWriter.writeBytes', () => {
+  it('keeps lines and byte blocks in the order they were queued', async () => {
+    const sink = new PassThrough();
+    const parts: Buffer[] = [];
+    sink.on('data', (chunk: Buffer) => parts.push(chunk));
+    const writer = new MessageWriter(sink);
+    writer.writeLine('{"type":"STATE","value":1}');
+    writer.writeBytes(Buffer.from('{"type":"RECORD","stream":"s","record":{}}\n{"type":"RECORD","stream":"s","record":{}}\n'), 2);
+    writer.writeLine('{"type":"STATE","value":2}');
+    await writer.close();
+    expect(Buffer.concat(parts).toString()).toBe(
+      '{"type":"STATE","value":1}\n{"type":"RECORD","stream":"s","record":{}}\n{"type":"RECORD","stream":"s","record":{}}\n{"type":"STATE","value":2}\n',
+    );
+    expect(writer.linesWritten).toBe(4);
+  });
+});

@@ -76,6 +76,9 @@ class RuntimeStreamSync implements StreamSync {
   private versionValue: number | undefined;
   private prefix: string;
   private suffix = '}';
+  /** The same as bytes, for `recordLineAffixes` (the suffix with its newline, rebuilt when it changes). */
+  private readonly prefixBytes: Buffer;
+  private suffixBytes: Buffer | undefined;
   private rowsSinceState = 0;
   private lastStateAt = performance.now();
   private clockTicks = 0;
@@ -103,6 +106,7 @@ class RuntimeStreamSync implements StreamSync {
       ...(this.replicationKey === undefined ? {} : { replication_key: this.replicationKey }),
     });
     this.prefix = `{"type":"RECORD","stream":${JSON.stringify(stream.stream)},"record":`;
+    this.prefixBytes = Buffer.from(this.prefix);
     this.refreshSuffix();
   }
 
@@ -120,6 +124,7 @@ class RuntimeStreamSync implements StreamSync {
     this.extractedAt = new Date().toISOString();
     const version = this.versionValue === undefined ? '' : `,"version":${this.versionValue}`;
     this.suffix = `${version},"time_extracted":"${this.extractedAt}"}`;
+    this.suffixBytes = undefined;
   }
 
   writeRecord(record: Record<string, unknown>): boolean {
@@ -133,6 +138,20 @@ class RuntimeStreamSync implements StreamSync {
     return this.output.writeLine(this.prefix + json + this.suffix);
   }
 
+  recordLineAffixes(): { prefix: Buffer; suffix: Buffer } {
+    this.suffixBytes ??= Buffer.from(`${this.suffix}\n`);
+    return { prefix: this.prefixBytes, suffix: this.suffixBytes };
+  }
+
+  writeRecordLines(lines: Buffer, offsets: Int32Array, from: number, to: number): boolean {
+    if (to <= from) return true;
+    const count = to - from;
+    this.recordCount += count;
+    this.rowsSinceState += count;
+    this.progress.count(this.streamId, count);
+    return this.output.writeBytes(lines.subarray(offsets[from], offsets[to]), count);
+  }
+
   activateVersion(version: number): boolean {
     return this.output.writeLine(serializeMessage(activateVersionMessage(this.stream.stream, version)));
   }
@@ -143,8 +162,8 @@ class RuntimeStreamSync implements StreamSync {
     if (this.signal.aborted) throw this.signal.reason;
   }
 
-  stateDue(): boolean {
-    if (this.rowsSinceState >= this.everyRows) return true;
+  stateDue(pendingRows = 0): boolean {
+    if (this.rowsSinceState + pendingRows >= this.everyRows) return true;
     // Read the clock every 256 calls: cheap enough to call once per record.
     if ((++this.clockTicks & 255) !== 0) return false;
     const now = performance.now();

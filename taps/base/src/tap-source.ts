@@ -37,12 +37,21 @@ export interface StreamSync {
   writeRecord(record: Record<string, unknown>): boolean;
   /** Queue a RECORD whose record object is already JSON text (a server-rendered row, say). */
   writeRecordJson(json: string): boolean;
+  /**
+   * For a source that builds RECORD lines as bytes (no string per row): what goes before the record object
+   * (`{"type":"RECORD","stream":...,"record":`) and after it (version, time_extracted, `}` and the newline).
+   * The suffix changes (time_extracted is refreshed every second): ask again for each block of rows.
+   */
+  recordLineAffixes(): { prefix: Buffer; suffix: Buffer };
+  /** Queue the complete RECORD lines [offsets[from], offsets[to]) of `lines` (rows from..to-1). */
+  writeRecordLines(lines: Buffer, offsets: Int32Array, from: number, to: number): boolean;
   /** Queue an ACTIVATE_VERSION. */
   activateVersion(version: number): boolean;
   /** Wait until the output has room again; throws when the run was aborted. */
   drain(): Promise<void>;
   /** True when a STATE is due (`state_every_rows` records or `state_every_seconds` since the last one). */
-  stateDue(): boolean;
+  /** `pendingRows`: rows counted in, not yet written (a block being cut at the row where a STATE is due). */
+  stateDue(pendingRows?: number): boolean;
   /** Merge `partial` into the bookmark (a key set to undefined is removed) and emit a STATE. */
   checkpoint(partial: Partial<Bookmark>): boolean;
   /** Merge into the bookmark without emitting (the runtime emits one at the end of the stream). */

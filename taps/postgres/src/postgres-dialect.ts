@@ -1,15 +1,15 @@
 /**
  * The PostgreSQL side of the SQL tap: introspection from pg_catalog, one REPEATABLE READ snapshot per
- * stream, and rows read with `COPY (SELECT row_to_json(...)) TO STDOUT (FORMAT binary)`: the server renders
- * each row as JSON (faster here than parsing COPY text and building JSON in Node, see README), and the
- * tap only frames it as a RECORD line.
+ * stream, and rows read with `COPY (SELECT ...) TO STDOUT`: the server renders only the values whose JSON
+ * is not their text (dates, arrays...) and the tap builds each record's JSON from the COPY text as bytes
+ * (see postgres-copy.ts; less than half the server's CPU of `row_to_json`, see README).
  */
 import { to as copyTo } from 'pg-copy-streams';
 import type { PostgresConnection } from '@tapline/postgres-client';
 import { classifyPostgresError, qualifiedName, quoteIdentifier, quoteLiteral } from '@tapline/postgres-client';
-import { parsePositionValue, type ColumnType, type ReadRequest, type RowBatch, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
-import { BinaryCopyParser } from './postgres-copy.js';
-import { literalFor, postgresColumnType, renderColumn, type PostgresTypeInfo } from './postgres-types.js';
+import { parsePositionValue, type ByteRowBatch, type ColumnType, type ReadRequest, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
+import { CopyTextRecords } from './postgres-copy.js';
+import { columnRead, literalFor, postgresColumnType, renderColumn, type PostgresTypeInfo } from './postgres-types.js';
 
 /** Columns of every user table, view and materialized view, domains resolved to their base types. */
 const COLUMNS_SQL = `
@@ -141,10 +141,13 @@ export class PostgresDialect implements SqlDialect {
     return row === undefined ? undefined : parsePositionValue(row.position) ?? undefined;
   }
 
-  /** The COPY statement of a read: the record as JSON, and the position of the row as a JSON array. */
+  /**
+   * The COPY statement of a read: the record's columns (see `columnRead`), then the position of the row:
+   * each `orderBy` column as database text (`text`) or as its JSON (`json`).
+   */
   copyStatement(request: ReadRequest): string {
     const { table, columns, orderBy } = request;
-    const select = columns.map((column) => `${renderColumn(column)} AS ${quoteIdentifier(column.name)}`).join(', ');
+    const select = columns.map((column) => columnRead(column).sql);
     const conditions: string[] = [];
     const quoted = (column: SqlColumn) => quoteIdentifier(column.name);
     if (request.after !== undefined) {
@@ -154,33 +157,25 @@ export class PostgresDialect implements SqlDialect {
     const first = orderBy[0];
     if (first !== undefined && request.from !== undefined) conditions.push(`${quoted(first)} >= ${literalFor(first, request.from, quoteLiteral)}`);
     if (first !== undefined && request.to !== undefined) conditions.push(`${quoted(first)} <= ${literalFor(first, request.to, quoteLiteral)}`);
+    // The rendered key is what the record holds (bytea as base64...); `::text` of it is what literalFor reads back.
+    for (const column of orderBy) select.push(request.position === 'text' ? `(${renderColumn(column)})::text` : `to_json(${renderColumn(column)})`);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    const order = orderBy.length === 0 ? '' : ` ORDER BY ${orderBy.map(quoted).join(', ')}`;
-    // The rendered key (`t.k`) is what the record holds; `::text` of it is the database text of the key.
-    const position = orderBy.length === 0
-      ? `'[]'`
-      : `json_build_array(${orderBy.map((column) => `t.${quoted(column)}${request.position === 'text' ? '::text' : ''}`).join(', ')})::text`;
-    const inner = `SELECT ${select.length === 0 ? '' : select} FROM ${qualifiedName(table.schema, table.name)}${where}${order}`;
-    return `COPY (SELECT row_to_json(t)::text, ${position} FROM (${inner}) t) TO STDOUT (FORMAT binary)`;
+    // Qualified: a bare name in ORDER BY would mean the output column, which may be the rendered text.
+    const order = orderBy.length === 0 ? '' : ` ORDER BY ${orderBy.map((column) => `tapline_source.${quoted(column)}`).join(', ')}`;
+    // COPY needs at least one column; a table whose columns are all deselected still has rows.
+    const list = select.length === 0 ? 'NULL' : select.join(', ');
+    return `COPY (SELECT ${list} FROM ${qualifiedName(table.schema, table.name)} AS tapline_source${where}${order}) TO STDOUT`;
   }
 
-  async *readRows(request: ReadRequest, signal: AbortSignal): AsyncIterable<RowBatch> {
+  async *readRows(request: ReadRequest, signal: AbortSignal): AsyncIterable<ByteRowBatch> {
     const sql = this.copyStatement(request);
     const stream = this.connection.client.query(copyTo(sql));
-    const parser = new BinaryCopyParser(2);
+    const reads = request.columns.map(columnRead);
+    const records = new CopyTextRecords(request.columns.map((column) => column.name), reads.map((read) => read.mode), request.orderBy.length, request.position, request.lineAffixes);
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         if (signal.aborted) throw signal.reason;
-        const rows = parser.push(chunk);
-        if (rows.length === 0) continue;
-        const records = new Array<string>(rows.length);
-        const positions = new Array<string>(rows.length);
-        for (let i = 0; i < rows.length; i += 1) {
-          const row = rows[i] as (string | null)[];
-          records[i] = row[0] as string;
-          positions[i] = row[1] as string;
-        }
-        yield { records, positions };
+        yield* records.push(chunk);
       }
     } catch (error) {
       throw classifyPostgresError(error, { stream: request.streamId });

@@ -8,6 +8,7 @@
 import type { JsonSchema } from '@tapline/protocol';
 import { quoteIdentifier } from '@tapline/postgres-client';
 import type { ColumnType, SqlColumn } from '@tapline/tap-sql-base';
+import type { ColumnMode } from './postgres-copy.js';
 
 /** What introspection learns about a column's type (domains resolved to their base type). */
 export interface PostgresTypeInfo {
@@ -138,3 +139,31 @@ export function literalFor(column: SqlColumn, value: unknown, quote: (text: stri
   if (typeInfoOf(column).name === 'bytea') return `decode(${quote(text)}, 'base64')`;
   return `${quote(text)}::${column.sqlType}`;
 }
+
+/**
+ * How the tap reads a column from COPY text (see postgres-copy.ts), and the SQL that selects it: the
+ * column's own text for types whose JSON is that text (numbers, booleans, strings, JSON documents), and
+ * the server's `to_json` of the rendered column for the rest (dates and times in ISO 8601, intervals,
+ * arrays...), so every value is exactly what `row_to_json` would give.
+ */
+export function columnRead(column: SqlColumn): { mode: ColumnMode; sql: string } {
+  const info = typeInfoOf(column);
+  const reference = quoteIdentifier(column.name);
+  if (info.element === undefined) {
+    if (info.enumLabels !== undefined) return { mode: 'string', sql: reference };
+    const mode = PLAIN_MODES[info.name] ?? (info.category === 'S' && SCALARS[info.name] === undefined ? 'string' : undefined);
+    if (mode !== undefined) return { mode, sql: renderColumn(column) };
+  }
+  return { mode: 'json', sql: `to_json(${renderColumn(column)})` };
+}
+
+const PLAIN_MODES: Record<string, ColumnMode> = {
+  int2: 'number', int4: 'number', int8: 'number', oid: 'number',
+  float4: 'float', float8: 'float',
+  bool: 'bool',
+  json: 'json', jsonb: 'json',
+  // Rendered as text (numeric, money, bytea) or text already.
+  numeric: 'string', money: 'string', bytea: 'string',
+  text: 'string', varchar: 'string', bpchar: 'string', name: 'string', citext: 'string', uuid: 'string', xml: 'string',
+  inet: 'string', cidr: 'string', macaddr: 'string', macaddr8: 'string', bit: 'string', varbit: 'string',
+};

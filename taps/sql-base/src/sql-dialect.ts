@@ -52,12 +52,27 @@ export interface ReadRequest {
    * resume point); `json`, the `orderBy` values as emitted in records (for a replication key bookmark).
    */
   position: 'text' | 'json';
+  /** For a dialect that builds RECORD lines as bytes: what goes around each record object, asked per block. */
+  lineAffixes: () => { prefix: Buffer; suffix: Buffer };
 }
 
 /** Rows of one read, in order: each record as JSON object text, and its position as a JSON array text. */
 export interface RowBatch {
   records: string[];
   positions: string[];
+}
+
+/**
+ * Rows of one read as complete RECORD lines in bytes (see `ReadRequest.lineAffixes`): row i is the line at
+ * [offsets[i], offsets[i + 1]) of `lines`. Positions are made only when asked for (at a checkpoint, and
+ * for the last row), not per row.
+ */
+export interface ByteRowBatch {
+  lines: Buffer;
+  offsets: Int32Array;
+  count: number;
+  /** Row i's position, as `RowBatch.positions` would carry it. */
+  position(index: number): string;
 }
 
 export interface SqlDialect {
@@ -75,6 +90,6 @@ export interface SqlDialect {
   /** The largest value of the column as a record would carry it, or undefined when the table has none. */
   max(table: SqlTable, column: SqlColumn): Promise<unknown>;
   /** Stream the rows; the iterator's `return()` must stop the query. */
-  readRows(request: ReadRequest, signal: AbortSignal): AsyncIterable<RowBatch>;
+  readRows(request: ReadRequest, signal: AbortSignal): AsyncIterable<RowBatch | ByteRowBatch>;
   close(): Promise<void>;
 }

@@ -15,7 +15,7 @@ import {
 } from '@tapline/protocol';
 import type { StreamSync, TapSource } from '@tapline/tap-base';
 import type { SqlTapConfig } from './sql-config.js';
-import type { RowBatch, SqlColumn, SqlDialect, SqlTable } from './sql-dialect.js';
+import type { ByteRowBatch, RowBatch, SqlColumn, SqlDialect, SqlTable } from './sql-dialect.js';
 import { discoverCatalog, tableNameOf } from './sql-discovery.js';
 
 /** What a checkpoint stores for a FULL_TABLE resume: the last primary key emitted, column by column. */
@@ -142,6 +142,7 @@ export class SqlTap implements TapSource {
         orderBy: stream.keys,
         ...(after === undefined ? {} : { after }),
         position: 'text',
+        lineAffixes: () => sync.recordLineAffixes(),
       }, sync.signal), resumable ? checkpoint : undefined);
     });
     sync.activateVersion(version);
@@ -173,6 +174,7 @@ export class SqlTap implements TapSource {
         ...(from === undefined || from === null ? {} : { from }),
         to: signpost,
         position: 'json',
+        lineAffixes: () => sync.recordLineAffixes(),
       }, sync.signal), (position) => {
         sync.checkpoint({ replication_key: key.name, replication_key_value: parsePositionValue(position) });
       });
@@ -181,15 +183,30 @@ export class SqlTap implements TapSource {
   }
 
   /** Write every row, checkpointing when a STATE is due; returns the last row's position. */
-  private async pump(sync: StreamSync, batches: AsyncIterable<RowBatch>, checkpoint: ((position: string) => void) | undefined): Promise<string | undefined> {
+  private async pump(sync: StreamSync, batches: AsyncIterable<RowBatch | ByteRowBatch>, checkpoint: ((position: string) => void) | undefined): Promise<string | undefined> {
     let last: string | undefined;
-    for await (const { records, positions } of batches) {
+    for await (const batch of batches) {
       let room = true;
-      for (let i = 0; i < records.length; i += 1) {
-        if (!sync.writeRecordJson(records[i] as string)) room = false;
-        if (checkpoint !== undefined && sync.stateDue()) checkpoint(positions[i] as string);
+      if ('lines' in batch) {
+        // Rows go out in runs between checkpoints, each run as one block of bytes.
+        let from = 0;
+        for (let i = 0; i < batch.count; i += 1) {
+          if (checkpoint !== undefined && sync.stateDue(i + 1 - from)) {
+            if (!sync.writeRecordLines(batch.lines, batch.offsets, from, i + 1)) room = false;
+            from = i + 1;
+            checkpoint(batch.position(i));
+          }
+        }
+        if (!sync.writeRecordLines(batch.lines, batch.offsets, from, batch.count)) room = false;
+        if (batch.count > 0) last = batch.position(batch.count - 1);
+      } else {
+        const { records, positions } = batch;
+        for (let i = 0; i < records.length; i += 1) {
+          if (!sync.writeRecordJson(records[i] as string)) room = false;
+          if (checkpoint !== undefined && sync.stateDue()) checkpoint(positions[i] as string);
+        }
+        if (positions.length > 0) last = positions[positions.length - 1];
       }
-      if (positions.length > 0) last = positions[positions.length - 1];
       if (!room || sync.signal.aborted) await sync.drain();
     }
     return last;
