@@ -383,6 +383,8 @@ function accepts(rule: PropertyRule, bytes: Buffer, start: number, end: number):
   if (first === 102 /* f */) return rule.booleans && end - start === 5 && startsWith(bytes, start, LITERAL_FALSE);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     if (!(first === OPEN_BRACE ? rule.objects : rule.arrays)) return false;
+    // Proven on the bytes when it is plain ASCII; otherwise (or when unsure) JSON.parse decides.
+    if (validJsonAt(bytes, start, end) === end) return true;
     try {
       JSON.parse(bytes.toString('utf8', start, end));
       return true;
@@ -393,9 +395,87 @@ function accepts(rule: PropertyRule, bytes: Buffer, start: number, end: number):
   return false;
 }
 
+/**
+ * One past the JSON value at `i` if it is well-formed and made of printable ASCII (escapes checked),
+ * else -1: then JSON.parse decides. Nested objects and arrays recurse; a record's value is small.
+ */
+function validJsonAt(bytes: Buffer, index: number, end: number): number {
+  let i = skipSpaces(bytes, index, end);
+  const first = bytes[i];
+  if (first === QUOTE) {
+    i += 1;
+    while (i < end) {
+      const code = bytes[i] as number;
+      if (code === QUOTE) return i + 1;
+      if (code < 32 || code > 126) return -1;
+      if (code === BACKSLASH) {
+        const next = bytes[i + 1];
+        if (next === 117 /* u */) {
+          for (let k = 2; k < 6; k += 1) {
+            const hex = bytes[i + k] as number;
+            if (!((hex >= 48 && hex <= 57) || (hex >= 65 && hex <= 70) || (hex >= 97 && hex <= 102))) return -1;
+          }
+          i += 6;
+          continue;
+        }
+        // \" \\ \/ \b \f \n \r \t
+        if (next !== QUOTE && next !== BACKSLASH && next !== 47 && next !== 98 && next !== 102 && next !== 110 && next !== 114 && next !== 116) return -1;
+        i += 2;
+        continue;
+      }
+      i += 1;
+    }
+    return -1;
+  }
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    const close = first === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
+    i = skipSpaces(bytes, i + 1, end);
+    if (bytes[i] === close) return i + 1;
+    for (;;) {
+      if (first === OPEN_BRACE) {
+        if (bytes[i] !== QUOTE) return -1;
+        i = validJsonAt(bytes, i, end);
+        if (i < 0) return -1;
+        i = skipSpaces(bytes, i, end);
+        if (bytes[i] !== COLON) return -1;
+        i += 1;
+      }
+      i = validJsonAt(bytes, i, end);
+      if (i < 0) return -1;
+      i = skipSpaces(bytes, i, end);
+      if (bytes[i] === close) return i + 1;
+      if (bytes[i] !== COMMA) return -1;
+      i += 1;
+    }
+  }
+  let stop = i;
+  while (stop < end) {
+    const code = bytes[stop] as number;
+    if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || code === 32 || code === 9 || code === 13) break;
+    stop += 1;
+  }
+  if (stop === i) return -1;
+  if (first === MINUS || isDigit(first)) return numberKind(bytes, i, stop) === 0 ? -1 : stop;
+  const length = stop - i;
+  if (length === 4 && (startsWith(bytes, i, LITERAL_NULL) || startsWith(bytes, i, LITERAL_TRUE))) return stop;
+  if (length === 5 && startsWith(bytes, i, LITERAL_FALSE)) return stop;
+  return -1;
+}
+
 /** The value of a located span, decoded as JSON.parse would. */
 export function decodeSpan(bytes: Buffer, start: number, end: number): unknown {
   const first = bytes[start] as number;
+  // Small integers (keys, mostly): read the digits without making a string.
+  if (end - start <= 15 && isDigit(first)) {
+    let value = 0;
+    let i = start;
+    for (; i < end; i += 1) {
+      const digit = (bytes[i] as number) - 48;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (i === end && !(first === 48 && end - start > 1)) return value;
+  }
   if (first === QUOTE && isPlainString(bytes, start, end)) return bytes.toString('latin1', start + 1, end - 1);
   if ((first === MINUS || isDigit(first)) && numberKind(bytes, start, end) !== 0) return Number(bytes.toString('latin1', start, end));
   return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
