@@ -1,7 +1,8 @@
 /**
- * PostgreSQL types as JSON Schema, and the SQL that renders each column as the JSON value we emit. Rows
- * are rendered to JSON by the server (`row_to_json`), so the mapping is mostly casts: exact numerics and
- * money become decimal text, bytea becomes base64; everything else already has the JSON form we want
+ * PostgreSQL types as JSON Schema, and the SQL that renders each column as the JSON value we emit. Values
+ * are read as COPY text, or as the server's `to_json` where their JSON is not their text (see
+ * `columnRead`), so the mapping is mostly casts: exact numerics and money become decimal text, bytea
+ * becomes base64; everything else already has the JSON form we want
  * (NaN and the infinities of floats as strings, timestamps in ISO 8601 from a UTC session, intervals in
  * ISO 8601 durations, arrays as JSON arrays with NULL kept apart from `[]`).
  */
@@ -38,7 +39,7 @@ const ANY_JSON: JsonSchema = { type: ['null', 'object', 'array', 'string', 'numb
 interface ScalarType {
   schema: JsonSchema;
   orderable: boolean;
-  /** SQL turning the column into the value row_to_json should render; `$` is the column. */
+  /** SQL turning the column into the value to emit (as its text or its to_json); `$` is the column. */
   render?: string;
 }
 
@@ -117,7 +118,7 @@ export function postgresColumnType(column: SqlColumn): ColumnType | undefined {
   return { schema: column.nullable ? withNull(scalar.schema) : scalar.schema, orderable: scalar.orderable };
 }
 
-/** The SQL expression that renders a column for row_to_json. */
+/** The SQL expression that renders a column: the value whose JSON the record carries. */
 export function renderColumn(column: SqlColumn, reference = quoteIdentifier(column.name)): string {
   const info = typeInfoOf(column);
   if (info.element !== undefined) {

@@ -100,11 +100,15 @@ function isDigit(code: number | undefined): boolean {
   return code !== undefined && code >= 48 && code <= 57;
 }
 
-/** An integer written with digits only (what COPY reads as it is, at any size). */
+/**
+ * An integer written with at most 15 digits: exactly the number a decode would give. Longer ones are
+ * decoded like every other target does (rounded to a double, see the README's known limits), so that a
+ * value never depends on whether its line took the fast path.
+ */
 function isPlainInteger(bytes: Buffer, start: number, end: number): boolean {
   let i = start;
   if (bytes[i] === 45) i += 1;
-  if (i === end) return false;
+  if (i === end || end - i > 15) return false;
   for (; i < end; i += 1) if (!isDigit(bytes[i])) return false;
   return true;
 }
@@ -135,8 +139,8 @@ function copyScanned(out: ChunkWriter, kind: ColumnKind, bytes: Buffer, start: n
   }
   if ((first === 123 /* { */ || first === 91 /* [ */) && kind === 'json') return copyJsonDocument(out, bytes, start, end);
   if (first === 45 || isDigit(first)) {
-    // Floats go as written: PostgreSQL reads the tap's shortest form back to the same double. Integers
-    // go as written when they are digits only (exact at any size); anything else is printed as JS would.
+    // Floats go as written: PostgreSQL reads them back to the same double JavaScript would. Integers go as
+    // written when they are short digits; anything else is printed as JavaScript would.
     if (kind === 'number' || (kind === 'integer' || kind === 'json' ? isPlainInteger(bytes, start, end) : false)) {
       out.copy(bytes, start, end);
       return true;
