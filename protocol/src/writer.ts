@@ -47,6 +47,11 @@ export class MessageWriter {
     this.lines.push(line);
     this.size += line.length + 1;
     this.linesWritten += 1;
+    return this.queued();
+  }
+
+  /** After queueing: flush when enough is buffered, else make sure a flush is scheduled. */
+  private queued(): boolean {
     if (this.size >= this.flushSize) return this.flush();
     if (this.timer === undefined) {
       this.timer = setTimeout(() => {
@@ -68,15 +73,7 @@ export class MessageWriter {
     this.chunks.push(bytes);
     this.size += bytes.length;
     this.linesWritten += lines;
-    if (this.size >= this.flushSize) return this.flush();
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flush();
-      }, this.flushIntervalMs);
-      this.timer.unref();
-    }
-    return !this.blocked;
+    return this.queued();
   }
 
   private joinLines(): void {
