@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DataError, Logger, MessageWriter, SyncError, type ProgramContext, type SchemaMessage } from '@tapline/protocol';
-import { runTarget, type BaseTargetConfig, type RecordBatch, type StreamSink, type TargetDriver } from '../src/index.js';
+import { readProperty, runTarget, type BaseTargetConfig, type RecordBatch, type StreamSink, type TargetDriver } from '../src/index.js';
 
 /** A destination in memory, whose `write` for one stream fails: the runtime's behaviour is what is tested. */
 class MemoryDriver implements TargetDriver {
@@ -181,5 +181,70 @@ describe('target runtime, values the destination rejects', () => {
     expect(error).toBeInstanceOf(DataError);
     expect(states).toEqual([]);
     expect(driver.tables.get('s')).toEqual([]);
+  });
+});
+
+describe('target runtime, records read from their bytes (a driver that scans records)', () => {
+  class ScanningDriver extends MemoryDriver {
+    readonly scansRecords = true;
+    readonly seen: { stream: string; line: number; sequence: number; scanned: boolean; values: Record<string, unknown>; version: number | undefined }[] = [];
+    override async openStream(schema: SchemaMessage): Promise<StreamSink> {
+      const names = Object.keys(schema.schema.properties ?? {});
+      return {
+        write: async (batch: RecordBatch) => {
+          for (const pending of batch.records) {
+            const values: Record<string, unknown> = {};
+            for (const name of names) {
+              const value = readProperty(pending, name);
+              if (value !== undefined) values[name] = value;
+            }
+            this.seen.push({ stream: batch.stream, line: pending.line, sequence: pending.sequence, scanned: pending.scanned !== undefined, values, version: pending.version });
+          }
+        },
+      };
+    }
+  }
+  const typed = (stream: string) => ({
+    type: 'SCHEMA',
+    stream,
+    schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: ['null', 'string'], maxLength: 20 }, at: { type: 'string', format: 'date-time' } } },
+    key_properties: ['id'],
+  });
+
+  it('gives the driver the same values, lines and order whether a line was scanned or parsed', async () => {
+    const driver = new ScanningDriver();
+    const lines = [
+      typed('a'),
+      typed('b'),
+      { type: 'RECORD', stream: 'a', record: { id: 1, name: 'plain', at: '2020-01-01T00:00:00Z' }, version: 7 },
+      { type: 'RECORD', stream: 'b', record: { id: 2, name: 'tab\there', at: '2020-01-01T00:00:00+05:30' } },
+      { type: 'RECORD', stream: 'a', record: { id: 3, name: null, at: '2020-01-01 00:00:00' } },
+      { type: 'RECORD', stream: 'b', record: { id: 4, name: 'caf\u00e9', at: '2020-01-01T00:00:00.123Z' } },
+      { type: 'record', stream: 'a', record: { id: 5, at: '2020-02-29T23:59:59Z' } },
+      { type: 'STATE', value: { n: 1 } },
+    ];
+    const { error, states } = await run(lines, driver);
+    expect(error).toBeUndefined();
+    expect(states).toEqual([{ n: 1 }]);
+    const byLine = [...driver.seen].sort((x, y) => x.line - y.line);
+    expect(byLine.map((s) => [s.stream, s.line, s.values, s.version])).toEqual([
+      ['a', 3, { id: 1, name: 'plain', at: '2020-01-01T00:00:00Z' }, 7],
+      ['b', 4, { id: 2, name: 'tab\there', at: '2020-01-01T00:00:00+05:30' }, undefined],
+      ['a', 5, { id: 3, name: null, at: '2020-01-01 00:00:00' }, undefined],
+      ['b', 6, { id: 4, name: 'caf\u00e9', at: '2020-01-01T00:00:00.123Z' }, undefined],
+      ['a', 7, { id: 5, at: '2020-02-29T23:59:59Z' }, undefined],
+    ]);
+    // Sequences follow the input, and the plain lines really took the fast path (escapes and lower case did not).
+    expect(byLine.map((s) => s.sequence)).toEqual([1, 2, 3, 4, 5]);
+    expect(byLine.map((s) => s.scanned)).toEqual([true, false, true, false, false]);
+  });
+
+  it('reports a record that breaks its schema with the same error as without scanning', async () => {
+    const lines = [typed('a'), { type: 'RECORD', stream: 'a', record: { id: 1, name: 'x'.repeat(21), at: '2020-01-01T00:00:00Z' } }];
+    const scanned = await run(lines, new ScanningDriver());
+    const parsed = await run(lines, new MemoryDriver());
+    expect(scanned.error).toBeInstanceOf(DataError);
+    expect(String(scanned.error)).toBe(String(parsed.error));
+    expect((scanned.error as DataError).where).toMatchObject({ stream: 'a', line: 2, column: 'name' });
   });
 });
