@@ -5,6 +5,7 @@ const scenarios = {
   postgres: () => import('./postgres.mjs'),
   transforms: () => import('./transforms.mjs'),
   mysql: () => import('./mysql.mjs'),
+  duckdb: () => import('./duckdb.mjs'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

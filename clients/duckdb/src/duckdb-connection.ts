@@ -2,6 +2,7 @@ import type { DuckDBInstance, DuckDBConnection as NodeConnection } from '@duckdb
 import type { Logger } from '@tapline/protocol';
 import type { DuckDBConnectionConfig } from './duckdb-config.js';
 import { classifyDuckDBError } from './duckdb-errors.js';
+import { quoteLiteral } from './duckdb-sql.js';
 
 export interface DuckDBConnection {
   connection: NodeConnection;
@@ -11,9 +12,19 @@ export interface DuckDBConnection {
   run(sql: string, where?: { stream?: string }): Promise<void>;
   /** Rows as JSON-safe objects (bigints and decimals as strings). Only for small results. */
   query<Row>(sql: string, where?: { stream?: string }): Promise<Row[]>;
+  /**
+   * Drop the blocks DuckDB keeps cached. DuckDB holds every block it has read or written until it reaches
+   * `memory_limit` (80% of RAM by default), so a process that reads or writes a table once grows with the
+   * table. Shrinking the limit evicts every block not in use; the limit is then set back. Call it between
+   * statements (a page of a read, a committed batch), never while a result is open.
+   */
+  releaseMemory(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
 }
+
+/** The limit releaseMemory shrinks to: below what one statement pins, so everything else goes. */
+const RELEASE_LIMIT = '16MB';
 
 export interface OpenOptions {
   /** Open read only: the tap never writes, and a reader does not block other readers. */
@@ -33,6 +44,7 @@ export async function openDuckDB(config: DuckDBConnectionConfig, logger: Logger,
   const where = { file: config.path };
   let instance: DuckDBInstance;
   let connection: NodeConnection;
+  let memoryLimit: string;
   try {
     // Loaded here, not at import: the native library takes a noticeable part of a second to load, which
     // `--about` and `--help` should not pay.
@@ -40,6 +52,9 @@ export async function openDuckDB(config: DuckDBConnectionConfig, logger: Logger,
     instance = await DuckDBInstance.create(config.path, settings);
     connection = await instance.connect();
     await connection.run("SET TimeZone = 'UTC'");
+    // What releaseMemory sets back. Not `RESET memory_limit`: DuckDB 1.5 then reports the default but
+    // keeps enforcing the small limit.
+    memoryLimit = config.memory_limit ?? String((await connection.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]);
   } catch (error) {
     throw classifyDuckDBError(error, where);
   }
@@ -60,6 +75,19 @@ export async function openDuckDB(config: DuckDBConnectionConfig, logger: Logger,
         return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Row[];
       } catch (error) {
         throw classifyDuckDBError(error, at);
+      }
+    },
+    async releaseMemory() {
+      try {
+        await connection.run(`SET memory_limit = '${RELEASE_LIMIT}'`);
+      } catch {
+        // Blocks in use (a temporary table) keep DuckDB above the small limit: it refuses the limit but has
+        // evicted every block it could, which is all this is for.
+      }
+      try {
+        await connection.run(`SET memory_limit = ${quoteLiteral(memoryLimit)}`);
+      } catch (error) {
+        throw classifyDuckDBError(error);
       }
     },
     async close() {

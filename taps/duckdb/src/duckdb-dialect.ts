@@ -5,14 +5,25 @@
  */
 import type { DuckDBConnection } from '@tapline/duckdb-client';
 import { classifyDuckDBError, qualifiedName, quoteIdentifier, quoteLiteral } from '@tapline/duckdb-client';
+import { SyncError } from '@tapline/protocol';
 import { parsePositionValue, type ColumnType, type ReadRequest, type RowBatch, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
 import { duckdbColumnType, literalFor, parseDuckDBType, renderColumn } from './duckdb-types.js';
 
 /**
- * Rows per page of an ordered read: bounds the top-N DuckDB keeps in memory. Each page scans the table
- * again (pruned by zone maps when rows lie in key order), so pages must not be too small either.
+ * Rows per range of a large read. An ordered range is sorted by DuckDB in memory, so this bounds that sort;
+ * each range is one more query (pruned by zone maps to the row groups that hold its keys).
  */
-const PAGE_ROWS = 200_000;
+const RANGE_ROWS = 50_000;
+/** Sampled keys per range: more make the ranges' sizes closer to RANGE_ROWS. */
+const SAMPLES_PER_RANGE = 20;
+
+/** Part of a read: keys above `above` (exclusive) up to `upTo` (inclusive), as DuckDB's text; or rowids from `rowidFrom` below `rowidTo`. */
+interface ReadRange {
+  above?: string[];
+  upTo?: string[];
+  rowidFrom?: number;
+  rowidTo?: number;
+}
 
 const COLUMNS_SQL = `
 SELECT c.schema_name AS schema, c.table_name AS "table", c.column_name AS "column", c.data_type AS sql_type, c.is_nullable AS nullable,
@@ -93,17 +104,10 @@ export class DuckDBDialect implements SqlDialect {
     return row === undefined ? undefined : parsePositionValue(row.position) ?? undefined;
   }
 
-  /**
-   * The query of one page of a read: each record as JSON text, the row's position as a JSON array text,
-   * and the page key (the order-by columns as text, and `rowid` when they may repeat) to start the next
-   * page after. Ordered reads go page by page, each a bounded top-N over the raw columns (`LIMIT` inside,
-   * rendering outside), because one `ORDER BY` over the whole table would sort all of it in memory.
-   */
-  selectStatement(request: ReadRequest, page?: { after: string[]; size: number; rowid: boolean }): string {
-    const { table, columns, orderBy } = request;
+  /** The WHERE conditions of a read (resume point, bookmark, signpost), without a range. */
+  private conditions(request: ReadRequest): string[] {
+    const { orderBy } = request;
     const quoted = (column: SqlColumn) => quoteIdentifier(column.name);
-    const fields = columns.map((column) => `${quoteLiteral(column.name)}: ${renderColumn(column, quoted(column))}`);
-    const record = fields.length === 0 ? `'{}'` : `CAST(to_json({${fields.join(', ')}}) AS VARCHAR)`;
     const conditions: string[] = [];
     if (request.after !== undefined) {
       const after = request.after;
@@ -112,56 +116,125 @@ export class DuckDBDialect implements SqlDialect {
     const first = orderBy[0];
     if (first !== undefined && request.from !== undefined) conditions.push(`${quoted(first)} >= ${literalFor(first, request.from)}`);
     if (first !== undefined && request.to !== undefined) conditions.push(`${quoted(first)} <= ${literalFor(first, request.to)}`);
-    const keys = [...orderBy.map(quoted), ...(page?.rowid ? ['rowid'] : [])];
-    if (page !== undefined && page.after.length > 0) {
-      const values = orderBy.map((column, i) => literalFor(column, page.after[i]));
-      if (page.rowid) values.push(String(Number(page.after[orderBy.length])));
-      conditions.push(`(${keys.join(', ')}) > (${values.join(', ')})`);
+    return conditions;
+  }
+
+  /** The conditions of one range; the first key's own bounds are repeated so that zone maps can prune. */
+  private rangeConditions(request: ReadRequest, range: ReadRange): string[] {
+    const { orderBy } = request;
+    const keys = orderBy.map((column) => quoteIdentifier(column.name)).join(', ');
+    const literals = (values: string[]) => orderBy.map((column, i) => literalFor(column, values[i])).join(', ');
+    const first = orderBy[0];
+    const conditions: string[] = [];
+    if (range.above !== undefined && first !== undefined) {
+      conditions.push(`(${keys}) > (${literals(range.above)})`);
+      if (orderBy.length > 1) conditions.push(`${quoteIdentifier(first.name)} >= ${literalFor(first, range.above[0])}`);
     }
+    if (range.upTo !== undefined && first !== undefined) {
+      conditions.push(`(${keys}) <= (${literals(range.upTo)})`);
+      if (orderBy.length > 1) conditions.push(`${quoteIdentifier(first.name)} <= ${literalFor(first, range.upTo[0])}`);
+    }
+    if (range.rowidFrom !== undefined) conditions.push(`rowid >= ${String(range.rowidFrom)}`);
+    if (range.rowidTo !== undefined) conditions.push(`rowid < ${String(range.rowidTo)}`);
+    return conditions;
+  }
+
+  /**
+   * The query of a read, or of one range of it: each record as JSON text, and the row's position as a JSON
+   * array text. An ordered read sorts only its range (see readRows).
+   */
+  selectStatement(request: ReadRequest, range: ReadRange = {}): string {
+    const { table, columns, orderBy } = request;
+    const quoted = (column: SqlColumn) => quoteIdentifier(column.name);
+    const fields = columns.map((column) => `${quoteLiteral(column.name)}: ${renderColumn(column, quoted(column))}`);
+    const record = fields.length === 0 ? `'{}'` : `CAST(to_json({${fields.join(', ')}}) AS VARCHAR)`;
+    const conditions = [...this.conditions(request), ...this.rangeConditions(request, range)];
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    const order = orderBy.length === 0 ? '' : ` ORDER BY ${keys.join(', ')}`;
+    const order = orderBy.length === 0 ? '' : ` ORDER BY ${orderBy.map(quoted).join(', ')}`;
     // `text`: the keys as DuckDB prints them (exact, and what CAST reads back); `json`: as the record holds them.
     const position =
       orderBy.length === 0
         ? `'[]'`
         : `CAST(to_json([${orderBy.map((column) => (request.position === 'text' ? `CAST(${quoted(column)} AS VARCHAR)` : renderColumn(column, quoted(column)))).join(', ')}]) AS VARCHAR)`;
-    const pageKey = page === undefined ? '' : `, ${[...orderBy.map((column) => `CAST(${quoted(column)} AS VARCHAR)`), ...(page.rowid ? ['CAST(rowid AS VARCHAR)'] : [])].join(', ')}`;
+    return `SELECT ${record} AS record, ${position} AS position FROM ${qualifiedName(table.schema, table.name)}${where}${order}`;
+  }
+
+  /**
+   * How a read is split. A small read is one query. A large ordered read goes in ranges of about RANGE_ROWS
+   * keys, bounded by a sample of the keys, each range one sorted query: one ORDER BY over the whole table
+   * would sort all of it in memory, and `ORDER BY ... LIMIT n` pages sort all the remaining rows too (DuckDB
+   * turns a LIMIT above 5,000 into a full sort). Rows with equal keys always fall in one range. A large
+   * unordered read of a table goes in rowid ranges; of a view, it is one query.
+   */
+  private async plan(request: ReadRequest): Promise<{ total: number; ranges: ReadRange[] }> {
+    const { table, orderBy } = request;
     const source = qualifiedName(table.schema, table.name);
-    if (page === undefined) return `SELECT ${record} AS record, ${position} AS position FROM ${source}${where}${order}`;
-    const inner = `SELECT *${page.rowid ? ', rowid' : ''} FROM ${source}${where}${order} LIMIT ${page.size}`;
-    return `SELECT ${record} AS record, ${position} AS position${pageKey} FROM (${inner})${order}`;
+    const conditions = this.conditions(request);
+    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    const rowids = orderBy.length === 0 && !table.isView;
+    const [counted] = await this.db.query<{ total: string; first: string | null; last: string | null }>(
+      `SELECT count(*) AS total${rowids ? ', min(rowid) AS first, max(rowid) AS last' : ''} FROM ${source}${where}`,
+      { stream: request.streamId },
+    );
+    const total = Number(counted?.total ?? 0);
+    if (total <= RANGE_ROWS * 2) return { total, ranges: [{}] };
+    if (rowids) {
+      const ranges: ReadRange[] = [];
+      const last = Number(counted?.last ?? 0);
+      for (let from = Number(counted?.first ?? 0); from <= last; from += RANGE_ROWS) ranges.push({ rowidFrom: from, rowidTo: from + RANGE_ROWS });
+      return { total, ranges };
+    }
+    if (orderBy.length === 0) return { total, ranges: [{}] };
+    const keys = orderBy.map((column) => quoteIdentifier(column.name));
+    const texts = keys.map((key, i) => `CAST(${key} AS VARCHAR) AS k${i}`);
+    const size = Math.ceil(total / RANGE_ROWS) * SAMPLES_PER_RANGE;
+    const sample = await this.db.query<Record<string, string>>(
+      `SELECT ${texts.join(', ')} FROM (SELECT ${keys.join(', ')} FROM ${source}${where}) USING SAMPLE reservoir(${String(size)} ROWS) REPEATABLE (1) ORDER BY ${keys.join(', ')}`,
+      { stream: request.streamId },
+    );
+    const ranges: ReadRange[] = [];
+    let above: string[] | undefined;
+    for (let i = SAMPLES_PER_RANGE; i < sample.length; i += SAMPLES_PER_RANGE) {
+      const row = sample[i] as Record<string, string>;
+      const upTo = keys.map((_, k) => row[`k${k}`] as string);
+      // Equal keys sampled twice would make an empty range.
+      if (above !== undefined && upTo.every((value, k) => value === above?.[k])) continue;
+      ranges.push({ ...(above === undefined ? {} : { above }), upTo });
+      above = upTo;
+    }
+    ranges.push(above === undefined ? {} : { above });
+    return { total, ranges };
   }
 
   async *readRows(request: ReadRequest, signal: AbortSignal): AsyncIterable<RowBatch> {
-    // Views have no rowid: an ordered read of a view whose order may repeat is one sorted query.
-    const rowid = request.orderBy.length > 0 && request.position === 'json';
-    const paged = request.orderBy.length > 0 && !(rowid && request.table.isView);
-    let after: string[] = [];
+    let rows = 0;
+    let total: number;
     try {
-      for (;;) {
-        const sql = paged ? this.selectStatement(request, { after, size: PAGE_ROWS, rowid }) : this.selectStatement(request);
-        const result = await this.db.connection.stream(sql);
-        let rows = 0;
-        let last: string[] | undefined;
+      const plan = await this.plan(request);
+      total = plan.total;
+      for (const [i, range] of plan.ranges.entries()) {
+        const result = await this.db.connection.stream(this.selectStatement(request, range));
         for (;;) {
           if (signal.aborted) throw signal.reason;
           const chunk = await result.fetchChunk();
           if (chunk === null || chunk.rowCount === 0) break;
           rows += chunk.rowCount;
-          if (paged) {
-            const row = chunk.rowCount - 1;
-            last = [];
-            for (let column = 2; column < chunk.columnCount; column += 1) last.push(chunk.getColumnVector(column).getItem(row) as string);
-          }
           yield { records: chunk.getColumnValues(0) as string[], positions: chunk.getColumnValues(1) as string[] };
         }
-        if (!paged || rows < PAGE_ROWS || last === undefined) break;
-        after = last;
+        // The blocks of this range are not read again: let them go, or DuckDB keeps the whole table cached.
+        if (i < plan.ranges.length - 1) await this.db.releaseMemory();
       }
     } catch (error) {
       throw classifyDuckDBError(error, { stream: request.streamId });
     }
     // Stopping early needs nothing more: the next statement on the connection closes the open stream.
+    if (rows !== total) {
+      // The driver ends a stream that fails while rows flow (out of memory, say) as if it had ended: only the count tells.
+      throw new SyncError(`DuckDB stopped the read of ${request.streamId} after ${rows} of ${total} rows without saying why`, {
+        stream: request.streamId,
+        hint: 'The usual cause is memory: raise memory_limit (or lower threads) and run again; a FULL_TABLE stream resumes after its last key',
+      });
+    }
   }
 
   close(): Promise<void> {

@@ -156,6 +156,33 @@ describe('tap-duckdb', () => {
     expect(rows.every((m) => m.version === 42)).toBe(true);
   });
 
+  it('a table larger than one range comes complete and in key order, however its rows are stored', async () => {
+    // 120,000 rows: more than twice the 50,000-row ranges a large read is split into; inserted shuffled, so
+    // the ranges' row groups overlap, and `grp` repeats 1,000 times per value (a replication key with ties).
+    const bigPath = dir.file('big.duckdb');
+    await sql(bigPath, `
+      CREATE TABLE big (id INTEGER PRIMARY KEY, grp INTEGER NOT NULL, v VARCHAR);
+      INSERT INTO big SELECT i, i // 1000, 'v' || i FROM range(120000) r(i) ORDER BY hash(i);
+      CREATE TABLE nokey (n INTEGER);
+      INSERT INTO nokey SELECT i FROM range(120000) r(i);`);
+    const discovered = await runWithConfig(tapBin, { path: bigPath }, { args: ['--discover'] });
+    const bigCatalog = JSON.parse(discovered.stdout) as { streams: Stream[] };
+    const full = await tap(select(bigCatalog, { 'main-big': {}, 'main-nokey': {} }), undefined, bigPath);
+    expect(full.code, full.stderr).toBe(0);
+    const ids = recordsOf(full.messages, 'main-big').map((r) => r.id as number);
+    expect(ids).toEqual(Array.from({ length: 120000 }, (_, i) => i));
+    // Without a key: every row, in the order they were inserted.
+    expect(recordsOf(full.messages, 'main-nokey').map((r) => r.n as number)).toEqual(Array.from({ length: 120000 }, (_, i) => i));
+
+    const incremental = await tap(select(bigCatalog, { 'main-big': { 'replication-method': 'INCREMENTAL', 'replication-key': 'grp' } }), undefined, bigPath);
+    expect(incremental.code, incremental.stderr).toBe(0);
+    const rows = recordsOf(incremental.messages, 'main-big');
+    expect(rows).toHaveLength(120000);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(120000);
+    expect(rows.every((r, i) => i === 0 || (r.grp as number) >= (rows[i - 1]!.grp as number))).toBe(true);
+    expect((incremental.states.at(-1) as { bookmarks: Record<string, Json> }).bookmarks['main-big']).toMatchObject({ replication_key_value: 119 });
+  }, 60_000);
+
   it('a table missing from the database is a discovery error, exit 4', async () => {
     const gone = structuredClone(select(catalog, { 'sales-orders': {} }));
     const stream = gone.streams.find((s) => s.tap_stream_id === 'sales-orders')!;

@@ -132,6 +132,9 @@ export class DuckDBDialect implements SqlDialect {
     } finally {
       await this.connection.connection.run(`DROP TABLE IF EXISTS temp.${STAGING}`).catch(() => undefined);
     }
+    // The blocks this batch wrote stay cached up to memory_limit (80% of RAM by default), so the process
+    // would grow with the table; the next batch reads back little of them (the index's, mostly).
+    await this.connection.releaseMemory();
   }
 
   /** A fresh temporary VARCHAR table c0..cN holding the batch, in record order (rowid 0 is the first record). */
