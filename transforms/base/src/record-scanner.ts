@@ -98,6 +98,15 @@ export class RecordScanner {
   private readonly byLength: (number[] | undefined)[] = [];
   /** Set by scan: true when it stopped at the last wanted column (close and members are then unset). */
   stoppedEarly = false;
+  /**
+   * What the last lines looked like, so the next one is checked rather than searched: the envelope up to
+   * the record's `{`, and per member position the key's JSON text (quotes included) with its column index
+   * (-1: not a column). Writers emit every record of a stream with the same envelope and keys in the same
+   * order, so one startsWith per member replaces finding the key's end and looking its name up.
+   */
+  private envelope = '';
+  private readonly seenKeys: string[] = [];
+  private readonly seenIndexes: number[] = [];
 
   /**
    * @param stopWhenFound stop scanning once every column was found. Faster (the rest of the line is not
@@ -128,39 +137,71 @@ export class RecordScanner {
 
   /** Locate the columns in one line; false when the line is not in the expected shape (parse it instead). */
   scan(text: string): boolean {
-    this.keyStarts.fill(-1);
+    const keyStarts = this.keyStarts;
+    keyStarts.fill(-1);
     this.members = 0;
     this.unknownKeys = 0;
     this.stoppedEarly = false;
     let missing = this.columns.length;
-    const open = recordObjectStart(text);
-    if (open < 0) return false;
+    let open: number;
+    // The same envelope as the last line puts the record's `{` at the same place (the search below only
+    // reads the text before it).
+    if (this.envelope !== '' && text.startsWith(this.envelope)) open = this.envelope.length - 1;
+    else {
+      open = recordObjectStart(text);
+      if (open < 0) return false;
+      this.envelope = ownCopy(text.slice(0, open + 1));
+    }
     let i = skipSpaces(text, open + 1);
     if (text.charCodeAt(i) === CLOSE_BRACE) {
       this.close = i;
       return true;
     }
+    const seenKeys = this.seenKeys;
+    let member = 0;
     for (;;) {
       if (text.charCodeAt(i) !== QUOTE) return false;
-      const keyEnd = stringEnd(text, i);
-      if (keyEnd < 0) return false;
-      const index = this.match(text, i, keyEnd);
-      if (index < 0) {
-        // An escaped key might still decode to a column name: only JSON.parse can tell.
-        for (let k = i + 1; k < keyEnd - 1; k += 1) if (text.charCodeAt(k) === BACKSLASH) return false;
-        this.unknownKeys += 1;
+      let keyEnd: number;
+      let index: number;
+      const seen = seenKeys[member];
+      // A learned key holds no quote or backslash, so matching its text means the key ends right after it.
+      if (seen !== undefined && text.startsWith(seen, i)) {
+        keyEnd = i + seen.length;
+        index = this.seenIndexes[member] as number;
+        if (index < 0) this.unknownKeys += 1;
+      } else {
+        keyEnd = stringEnd(text, i);
+        if (keyEnd < 0) return false;
+        index = this.match(text, i, keyEnd);
+        let escaped = false;
+        for (let k = i + 1; k < keyEnd - 1; k += 1) {
+          if (text.charCodeAt(k) === BACKSLASH) {
+            escaped = true;
+            break;
+          }
+        }
+        if (index < 0) {
+          // An escaped key might still decode to a column name: only JSON.parse can tell.
+          if (escaped) return false;
+          this.unknownKeys += 1;
+        }
+        if (!escaped) {
+          seenKeys[member] = index >= 0 ? `"${this.columns[index] as string}"` : ownCopy(text.slice(i, keyEnd));
+          this.seenIndexes[member] = index;
+        }
       }
       let j = keyEnd;
       if (text.charCodeAt(j) !== COLON) {
         j = skipSpaces(text, j);
         if (text.charCodeAt(j) !== COLON) return false;
       }
-      j = skipSpaces(text, j + 1);
-      const end = valueEnd(text, j);
+      j += 1;
+      if (isSpace(text.charCodeAt(j))) j = skipSpaces(text, j);
+      const end = text.charCodeAt(j) === QUOTE ? stringEnd(text, j) : valueEnd(text, j);
       if (end < 0) return false;
       if (index >= 0) {
-        if (this.keyStarts[index] === -1) missing -= 1;
-        this.keyStarts[index] = i;
+        if (keyStarts[index] === -1) missing -= 1;
+        keyStarts[index] = i;
         this.valueStarts[index] = j;
         this.valueEnds[index] = end;
         if (missing === 0 && this.stopWhenFound) {
@@ -169,6 +210,7 @@ export class RecordScanner {
         }
       }
       this.members += 1;
+      member += 1;
       i = end;
       let code = text.charCodeAt(i);
       if (isSpace(code)) {
@@ -180,7 +222,8 @@ export class RecordScanner {
         return true;
       }
       if (code !== COMMA) return false;
-      i = skipSpaces(text, i + 1);
+      i += 1;
+      if (isSpace(text.charCodeAt(i))) i = skipSpaces(text, i);
     }
   }
 
@@ -209,6 +252,11 @@ function recordObjectStart(text: string): number {
     if (text.charCodeAt(i) !== COMMA) return -1;
     i = skipSpaces(text, i + 1);
   }
+}
+
+/** A flat copy of a slice, so that keeping it does not keep the whole line it was cut from. */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function isDigit(code: number): boolean {
@@ -244,6 +292,21 @@ export function decodeValue(text: string, start: number, end: number): unknown {
   if (first === 110 /* n */ && end - start === 4) return null;
   if (first === 116 /* t */ && end - start === 4) return true;
   if (first === 102 /* f */ && end - start === 5) return false;
+  if ((first === 45 /* - */ || (first >= 48 && first <= 57)) && end - start <= 16) {
+    // Integers of up to 15 digits (ids, counts) are exact in a double: add their digits up, no slice.
+    const negative = first === 45;
+    let i = negative ? start + 1 : start;
+    const digits = end - i;
+    if (digits > 0 && digits <= 15 && !(digits > 1 && text.charCodeAt(i) === 48)) {
+      let x = 0;
+      for (; i < end; i += 1) {
+        const code = text.charCodeAt(i);
+        if (code < 48 || code > 57) break;
+        x = x * 10 + (code - 48);
+      }
+      if (i === end) return negative ? -x : x;
+    }
+  }
   if ((first === 45 /* - */ || (first >= 48 && first <= 57)) && isPlainNumber(text, start, end)) {
     // Number() reads a JSON number exactly as JSON.parse does, for less than half the cost.
     const x = Number(text.slice(start, end));

@@ -103,6 +103,12 @@ export function planScaledColumns<P>(
 
   const read = (value: unknown, column: ColumnState<P>, line: number): number | undefined => {
     if (typeof value === 'number') return value;
+    if (column.kind === 'decimal_string' && typeof value === 'string') {
+      // The common case first: a decimal that reads as a finite number is neither a non-finite text nor
+      // blank (blank reads as 0, so only a 0 needs the blank check).
+      const x = Number(value);
+      if (Number.isFinite(x) && (x !== 0 || value.trim() !== '')) return x;
+    }
     // NaN and infinities of a float column travel as text; like non-finite decimals they pass unchanged.
     if (column.kind === 'number' && typeof value === 'string' && NON_FINITE_TEXTS.includes(value)) return undefined;
     if (column.kind === 'decimal_string' && typeof value === 'string') {
@@ -113,16 +119,45 @@ export function planScaledColumns<P>(
     return notNumeric(stream, column.name, line);
   };
 
+  // By position: values[i] belongs to columns[i] (the runtime's fast path hands them so).
+  const observeValues = (values: readonly unknown[], line: number): void => {
+    for (let i = 0; i < columns.length; i += 1) {
+      const value = values[i];
+      if (value === null || value === undefined) continue;
+      const column = columns[i] as ColumnState<P>;
+      const x = read(value, column, line);
+      if (x !== undefined) (column.fitter ??= scaler.fitter()).add(x);
+    }
+  };
+  const transformValues = (values: unknown[], line: number): boolean => {
+    for (let i = 0; i < columns.length; i += 1) {
+      const column = columns[i] as ColumnState<P>;
+      const value = values[i];
+      if (value === null || value === undefined) {
+        column.nulls += 1;
+        continue;
+      }
+      const params = column.params;
+      const x = read(value, column, line);
+      if (params === undefined || x === undefined) {
+        column.kept += 1;
+        continue;
+      }
+      const y = scaler.apply(x, params);
+      values[i] = column.kind === 'decimal_string' ? String(y) : y;
+      column.scaled += 1;
+    }
+    return true;
+  };
+  const valuesOf = (record: Record<string, unknown>): unknown[] => columns.map((column) => record[column.name]);
+
   return {
     outputSchema: withProperties(schema, replaced),
     columns: columns.map((column) => column.name),
+    observeValues,
+    transformValues,
     observe(record, line) {
-      for (const column of columns) {
-        const value = record[column.name];
-        if (value === null || value === undefined) continue;
-        const x = read(value, column, line);
-        if (x !== undefined) (column.fitter ??= scaler.fitter()).add(x);
-      }
+      observeValues(valuesOf(record), line);
     },
     fit() {
       const params: Record<string, P> = {};
@@ -142,22 +177,11 @@ export function planScaledColumns<P>(
       }
     },
     transform(record, line) {
-      for (const column of columns) {
-        const value = record[column.name];
-        if (value === null || value === undefined) {
-          column.nulls += 1;
-          continue;
-        }
-        const params = column.params;
-        const x = read(value, column, line);
-        if (params === undefined || x === undefined) {
-          column.kept += 1;
-          continue;
-        }
-        const y = scaler.apply(x, params);
-        record[column.name] = column.kind === 'decimal_string' ? String(y) : y;
-        column.scaled += 1;
-      }
+      const values = valuesOf(record);
+      transformValues(values, line);
+      columns.forEach((column, i) => {
+        if (values[i] !== record[column.name]) record[column.name] = values[i];
+      });
       return record;
     },
     report() {

@@ -4,7 +4,7 @@
  * appended synchronously (the intake loop stays simple and a local file write is cheap next to JSON
  * parsing) and read back once, in order, after which the file is removed.
  */
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -13,6 +13,8 @@ import { StringDecoder } from 'node:string_decoder';
 export const SPOOL_MEMORY_LIMIT = 8 * 1024 * 1024;
 /** Characters buffered between two writes to the file. */
 const WRITE_CHUNK = 1024 * 1024;
+/** Bytes read back at a time. */
+const READ_CHUNK = 1024 * 1024;
 
 export class Spool {
   private lines: string[] = [];
@@ -63,20 +65,34 @@ export class Spool {
         this.flushToFile();
         closeSync(this.fd);
         this.fd = undefined;
+        // Read synchronously: the file was just written (it is in the page cache), and the caller has
+        // nothing else to do meanwhile, so a read is a copy rather than a trip through the thread pool.
         const decoder = new StringDecoder('utf8');
-        let pending = '';
-        for await (const chunk of createReadStream(this.path as string, { highWaterMark: 1024 * 1024 })) {
-          const text = pending + decoder.write(chunk as Buffer);
-          const last = text.lastIndexOf('\n');
-          if (last === -1) {
-            pending = text;
-            continue;
+        const buffer = Buffer.allocUnsafe(READ_CHUNK);
+        const fd = openSync(this.path as string, 'r');
+        try {
+          let pending = '';
+          for (;;) {
+            const size = readSync(fd, buffer, 0, READ_CHUNK, null);
+            if (size === 0) break;
+            const text = decoder.write(size === READ_CHUNK ? buffer : buffer.subarray(0, size));
+            const first = text.indexOf('\n');
+            if (first === -1) {
+              pending += text;
+              continue;
+            }
+            // Only the line cut at the chunk's start is joined, not the whole chunk to what came before.
+            const last = text.lastIndexOf('\n');
+            const lines = text.slice(0, last).split('\n');
+            if (pending !== '') lines[0] = pending + (lines[0] as string);
+            pending = text.slice(last + 1);
+            yield lines;
           }
-          pending = text.slice(last + 1);
-          yield text.slice(0, last).split('\n');
+          pending += decoder.end();
+          if (pending !== '') yield [pending];
+        } finally {
+          closeSync(fd);
         }
-        pending += decoder.end();
-        if (pending !== '') yield [pending];
       } else if (this.lines.length > 0) {
         const lines = this.lines;
         this.lines = [];

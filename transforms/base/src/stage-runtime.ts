@@ -53,6 +53,19 @@ export interface StreamPlan<Params = unknown> {
    */
   columns?: readonly string[];
   /**
+   * With `columns`: observe the values of those columns by position (`values[i]` is columns[i]'s value,
+   * undefined when the record lacks it) instead of a record object. Saves building an object and looking
+   * each column up by name, per record. Called instead of `observe` whenever the line can be scanned;
+   * must do exactly what `observe` would with the same values. The array is reused: do not keep it.
+   */
+  observeValues?(values: readonly unknown[], line: number): void;
+  /**
+   * With `columns`: `transform` by position. Change `values` in place (a value set where the record had
+   * none is added to it); return false to drop the record. Called instead of `transform` whenever the
+   * line can be scanned; must do exactly what `transform` would. The array is reused: do not keep it.
+   */
+  transformValues?(values: unknown[], line: number): boolean;
+  /**
    * Fastest path, for plans that work on the text (renaming keys): the line to write, null to drop it,
    * or undefined to fall back to `transform` on the parsed record.
    */
@@ -107,6 +120,8 @@ interface PlanState {
   /** For plans that name their columns: the line scanner and a scratch array of decoded values. */
   scanner: RecordScanner | undefined;
   before: unknown[];
+  /** The values handed to observeValues and transformValues (reused). */
+  values: unknown[];
 }
 
 /** JSON text of one value; numbers (the common case when rescaling) without JSON.stringify's overhead. */
@@ -114,6 +129,41 @@ function encodeValue(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return value === undefined ? 'null' : JSON.stringify(value);
+}
+
+/**
+ * The line with the values that differ from `before` (from index `first` on) re-encoded in place, in
+ * text order; values for columns the line lacks are appended at the record's end, in column order.
+ */
+function spliceValues(scanner: RecordScanner, raw: string, values: readonly unknown[], before: readonly unknown[], first: number): string {
+  const columns = scanner.columns;
+  let edits: [number, number, string][] | undefined;
+  let appended = '';
+  let members = scanner.members;
+  for (let i = first; i < columns.length; i += 1) {
+    const value = values[i];
+    if (value === before[i]) continue;
+    if (scanner.keyStarts[i] !== -1) {
+      (edits ??= []).push([scanner.valueStarts[i] as number, scanner.valueEnds[i] as number, encodeValue(value)]);
+    } else if (value !== undefined) {
+      appended += `${members > 0 ? ',' : ''}${JSON.stringify(columns[i])}:${encodeValue(value)}`;
+      members += 1;
+    }
+  }
+  if (appended !== '') (edits ??= []).push([scanner.close, scanner.close, appended]);
+  if (edits === undefined) return raw;
+  if (edits.length === 1) {
+    const [start, end, replacement] = edits[0] as [number, number, string];
+    return raw.slice(0, start) + replacement + raw.slice(end);
+  }
+  edits.sort((a, b) => a[0] - b[0]);
+  let text = '';
+  let position = 0;
+  for (const [start, end, replacement] of edits) {
+    text += raw.slice(position, start) + replacement;
+    position = end;
+  }
+  return text + raw.slice(position);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -223,7 +273,9 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
         }
         if (state.status === 'undecided') this.decide(state);
         if (state.status === 'fitting') {
-          state.plan.observe?.(this.recordFor(state, message as RecordMessage, raw), line);
+          if (!(state.plan.observeValues && this.observeValues(state, message as RecordMessage, raw, line))) {
+            state.plan.observe?.(this.recordFor(state, message as RecordMessage, raw), line);
+          }
           state.observed += 1;
           if (this.fitMaxRows !== undefined && state.observed >= this.fitMaxRows) {
             // Spool this record first: it is before the ones that will now stream through.
@@ -291,6 +343,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       paramsSource: 'none',
       scanner: plan.columns ? new RecordScanner(plan.columns, true) : undefined,
       before: [],
+      values: [],
     };
     this.plans.push(state);
     this.intakePlan.set(stream, state);
@@ -404,6 +457,17 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
   }
 
+  /** observeValues through the column scanner; false when the line could not be scanned. */
+  private observeValues(state: PlanState, message: RecordMessage, raw: string, line: number): boolean {
+    const scanner = state.scanner;
+    if (scanner === undefined || (message instanceof LazyRecordMessage && message.isParsed) || !scanner.scan(raw)) return false;
+    const values = state.values;
+    const count = scanner.columns.length;
+    for (let i = 0; i < count; i += 1) values[i] = scanner.value(raw, i);
+    (state.plan.observeValues as NonNullable<StreamPlan['observeValues']>)(values, line);
+    return true;
+  }
+
   /** The record a plan observes: only its columns when it names them and the line can be scanned. */
   private recordFor(state: PlanState, message: RecordMessage, raw: string): Record<string, unknown> {
     const scanner = state.scanner;
@@ -418,8 +482,39 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     return message.record;
   }
 
+  /** transformValues through the column fast path; false when the line could not be scanned. */
+  private emitValues(state: PlanState, raw: string, line: number): boolean {
+    const scanner = state.scanner as RecordScanner;
+    if (!scanner.scan(raw)) return false;
+    const columns = scanner.columns;
+    const count = columns.length;
+    const values = state.values;
+    const before = state.before;
+    for (let i = 0; i < count; i += 1) before[i] = values[i] = scanner.value(raw, i);
+    if (!(state.plan.transformValues as NonNullable<StreamPlan['transformValues']>)(values, line)) {
+      state.dropped += 1;
+      return true;
+    }
+    state.written += 1;
+    // Most records keep every value (nothing to impute, no flag): write the line as it came.
+    let changed = -1;
+    for (let i = 0; i < count; i += 1) {
+      if (values[i] !== before[i]) {
+        changed = i;
+        break;
+      }
+    }
+    if (changed === -1) {
+      this.writeLine(raw);
+      return true;
+    }
+    this.writeLine(spliceValues(scanner, raw, values, before, changed));
+    return true;
+  }
+
   /** Transform through the column fast path; false when the line could not be scanned. */
   private emitColumns(state: PlanState, raw: string, line: number): boolean {
+    if (state.plan.transformValues) return this.emitValues(state, raw, line);
     const scanner = state.scanner as RecordScanner;
     if (!scanner.scan(raw)) return false;
     const columns = scanner.columns;
@@ -436,36 +531,9 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       return true;
     }
     state.written += 1;
-    // Splice changed values into the line in text order; columns the line lacks go at the record's end.
-    let edits: [number, number, string][] | undefined;
-    let appended = '';
-    let members = scanner.members;
-    for (let i = 0; i < columns.length; i += 1) {
-      const column = columns[i] as string;
-      const value = result[column];
-      if (value === before[i]) continue;
-      const start = scanner.keyStarts[i] as number;
-      if (start !== -1) {
-        (edits ??= []).push([scanner.valueStarts[i] as number, scanner.valueEnds[i] as number, encodeValue(value)]);
-      } else if (value !== undefined) {
-        appended += `${members > 0 ? ',' : ''}${JSON.stringify(column)}:${encodeValue(value)}`;
-        members += 1;
-      }
-    }
-    if (edits === undefined && appended === '') {
-      this.writeLine(raw);
-      return true;
-    }
-    if (appended !== '') (edits ??= []).push([scanner.close, scanner.close, appended]);
-    const ordered = edits as [number, number, string][];
-    if (ordered.length > 1) ordered.sort((a, b) => a[0] - b[0]);
-    let text = '';
-    let position = 0;
-    for (const [start, end, replacement] of ordered) {
-      text += raw.slice(position, start) + replacement;
-      position = end;
-    }
-    this.writeLine(text + raw.slice(position));
+    const values = state.values;
+    for (let i = 0; i < columns.length; i += 1) values[i] = result[columns[i] as string];
+    this.writeLine(spliceValues(scanner, raw, values, before, 0));
     return true;
   }
 

@@ -38,6 +38,36 @@ function centerStage(options: { withColumns?: boolean } = {}): StageDefinition<{
   };
 }
 
+/** The same toy stage by position (observeValues, transformValues), plus a `seen` flag it adds to every row. */
+function centerByPosition(): StageDefinition<{ columns?: string[] }, Params> {
+  return {
+    name: 'transform-center',
+    planStream(schema) {
+      const record = centerStage({ withColumns: true }).planStream(schema, {}, undefined as never);
+      if (record === undefined) return undefined;
+      const plan = { ...record, columns: ['x', 'seen'] };
+      return {
+        ...plan,
+        observeValues: (values) => {
+          if (typeof values[0] === 'number') record.observe?.({ x: values[0] }, 0);
+        },
+        transformValues(values) {
+          const row = record.transform({ x: values[0] }, 0);
+          if (row === null) return false;
+          values[0] = row.x;
+          values[1] = true;
+          return true;
+        },
+        transform(row) {
+          const result = record.transform(row, 0);
+          if (result !== null) result.seen = true;
+          return result;
+        },
+      };
+    },
+  };
+}
+
 let dir = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'transform-base-'));
@@ -157,6 +187,27 @@ describe('transform-base runtime', () => {
       '{"type":"RECORD","stream":"a","record":{"z":[1,{"x":9}],"x":2}}',
     ]);
     expect(fast.stderr).toContain('1 dropped');
+  });
+
+  it('hands values by position to plans that take them, adding the ones a record lacked', async () => {
+    const input = [
+      schemaLine('a'),
+      recordLine('a', 1),
+      recordLine('a', 'drop'),
+      '{"type":"RECORD","stream":"a","record":{"z":[1,{"x":9}],"x":3}}',
+      '{"type":"RECORD","stream":"a","record":{"seen":false,"x":5}}',
+      '{"type":"RECORD","stream":"a","record":{"\\u0078":7}}',
+    ].join('\n');
+    const { lines, stderr } = await run(centerByPosition(), {}, input);
+    expect(lines.slice(1)).toEqual([
+      // Fitted mean 4 (1, 3, 5 by position; 7 from the record the scanner could not read).
+      '{"type":"RECORD","stream":"a","record":{"x":-3,"seen":true}}',
+      '{"type":"RECORD","stream":"a","record":{"z":[1,{"x":9}],"x":-1,"seen":true}}',
+      '{"type":"RECORD","stream":"a","record":{"seen":true,"x":1}}',
+      // An escaped key cannot be scanned: the line is parsed in full and transformed as a record.
+      '{"type":"RECORD","stream":"a","record":{"x":3,"seen":true}}',
+    ]);
+    expect(stderr).toContain('1 dropped');
   });
 
   it('warns once at the end about streams and columns named in options that never appeared', async () => {

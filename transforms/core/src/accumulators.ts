@@ -7,7 +7,7 @@
  */
 
 import { Mulberry32 } from './seeded-random.js';
-import { linearQuantile, medianOfSorted, nearestQuantile } from './quantiles.js';
+import { linearQuantile, medianOfSorted, nearestQuantile, sortNumbersInPlace } from './quantiles.js';
 import { compareValues, detachValue, stableStringify } from './value-identity.js';
 
 /** pandas zeroes central-moment sums below this before computing skew, to absorb rounding error. */
@@ -317,7 +317,7 @@ export class ExactQuantiles {
 
   private ordered(): number[] {
     if (!this.sorted) {
-      this.values.sort((a, b) => a - b);
+      sortNumbersInPlace(this.values);
       this.sorted = true;
     }
     return this.values;
@@ -462,7 +462,7 @@ export class QuantileSketch {
     // With an odd count one item stays behind at its weight; level 0 is in arrival order, so the oldest.
     const kept = items.length % 2 === 1 ? [items[0] as number] : [];
     const compacted = kept.length === 1 ? items.slice(1) : items;
-    if (level === 0) compacted.sort((a, b) => a - b);
+    if (level === 0) sortNumbersInPlace(compacted);
     const offset = this.random.next() < 0.5 ? 0 : 1;
     const promoted: number[] = [];
     for (let i = offset; i < compacted.length; i += 2) promoted.push(compacted[i] as number);
@@ -587,6 +587,20 @@ export interface ValueCount {
   count: number;
 }
 
+/** A counted value with its stable JSON text when it is a structure (to compare without rebuilding it). */
+interface RankedCount {
+  value: unknown;
+  count: number;
+  text: string | undefined;
+}
+
+/** Highest count first, then the lowest value (compareValues' order). */
+function byCountThenValue(a: RankedCount, b: RankedCount): number {
+  if (a.count !== b.count) return b.count - a.count;
+  if (a.text !== undefined && b.text !== undefined) return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+  return compareValues(a.value, b.value);
+}
+
 export interface FrequencyCounterState {
   kind: 'frequencies';
   /** null means unlimited. */
@@ -700,10 +714,31 @@ export class FrequencyCounter {
 
   /** Values by count, highest first; equal counts by lowest value (so the order is input-independent). */
   top(limit = Infinity): ValueCount[] {
-    return [...this.counts.values()]
-      .sort((a, b) => b.count - a.count || compareValues(a.value, b.value))
-      .slice(0, limit)
-      .map(({ value, count }) => ({ value, count }));
+    // Structures compare by their stable JSON text, which is their key here: computed once, not per comparison.
+    const ranked: RankedCount[] = [];
+    for (const { value, count } of this.primitives.values()) ranked.push({ value, count, text: undefined });
+    for (const [text, { value, count }] of this.structures) ranked.push({ value, count, text });
+    let best: RankedCount[];
+    if (limit >= ranked.length || !Number.isInteger(limit) || limit < 0) {
+      best = ranked.sort(byCountThenValue).slice(0, limit);
+    } else {
+      // The mode and the top 20 of 10,000 values: keep the best `limit` in order while passing over the
+      // rest once, instead of sorting them all. A later entry that ties goes after the earlier ones, as
+      // in a stable sort, so the result is the sorted list's first `limit` exactly.
+      best = [];
+      if (limit > 0) {
+        for (const entry of ranked) {
+          if (best.length === limit) {
+            if (byCountThenValue(entry, best[limit - 1] as RankedCount) >= 0) continue;
+            best.pop();
+          }
+          let at = best.length;
+          while (at > 0 && byCountThenValue(entry, best[at - 1] as RankedCount) < 0) at -= 1;
+          best.splice(at, 0, entry);
+        }
+      }
+    }
+    return best.map(({ value, count }) => ({ value, count }));
   }
 
   /** The most frequent value, lowest value on ties; undefined when empty or overflowed. */

@@ -546,6 +546,19 @@ export class NearestNeighbourIndex {
 
   /** The k nearest rows to `point`, skipping row `skip` (-1: none). */
   nearest(point: NumericRow, k: number, skip = -1): { index: number; distance: number }[] {
+    const found = this.search(point, k, skip);
+    const bestDistance = this.bestDistance;
+    const bestIndex = this.bestIndex;
+    const result = new Array<{ index: number; distance: number }>(found);
+    for (let i = 0; i < found; i += 1) result[i] = { index: bestIndex[i] as number, distance: bestDistance[i] as number };
+    return result;
+  }
+
+  /**
+   * nearest() without building its result: returns how many were found, nearest first in
+   * `foundIndexes` and `foundDistances` (valid until the next search). For scoring every row of a stream.
+   */
+  search(point: NumericRow, k: number, skip = -1): number {
     if (this.bestDistance.length < k + 1) {
       this.bestDistance = new Float64Array(k + 1);
       this.bestIndex = new Int32Array(k + 1);
@@ -596,9 +609,15 @@ export class NearestNeighbourIndex {
       bestIndex[at] = index;
       if (found < k) found += 1;
     }
-    const result = new Array<{ index: number; distance: number }>(found);
-    for (let i = 0; i < found; i += 1) result[i] = { index: bestIndex[i] as number, distance: bestDistance[i] as number };
-    return result;
+    return found;
+  }
+
+  get foundIndexes(): Int32Array {
+    return this.bestIndex;
+  }
+
+  get foundDistances(): Float64Array {
+    return this.bestDistance;
   }
 }
 
@@ -675,8 +694,17 @@ export class LocalOutlierFactor {
   /** LOF of any row against the fitted rows; about 1 for inliers, larger for outliers. */
   score(row: NumericRow): number {
     if (this.k === 0) return 1;
-    const list = (this.index ??= new NearestNeighbourIndex(this.rows)).nearest(row, this.k);
-    return this.factorOf(list, this.densityOf(list));
+    const index = (this.index ??= new NearestNeighbourIndex(this.rows));
+    // densityOf and factorOf over the search's arrays (same sums in the same order), allocating nothing.
+    const found = index.search(row, this.k);
+    const indexes = index.foundIndexes;
+    const distances = index.foundDistances;
+    let reach = 0;
+    for (let i = 0; i < found; i += 1) reach += Math.max(this.kDistance[indexes[i] as number] as number, distances[i] as number);
+    const density = 1 / (reach / found + REACHABILITY_EPSILON);
+    let total = 0;
+    for (let i = 0; i < found; i += 1) total += this.reachDensity[indexes[i] as number] as number;
+    return total / found / density;
   }
 
   get threshold(): number {

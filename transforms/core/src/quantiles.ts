@@ -8,11 +8,33 @@ function checkQuantile(q: number): void {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`transform-core: quantile must be within [0, 1], got ${q}`);
 }
 
+const byNumber = (a: number, b: number): number => a - b;
+
+/**
+ * Sorts numbers ascending in place and returns the array: the same result as `sort((a, b) => a - b)`,
+ * several times faster for large arrays (a typed array's native numeric sort instead of a call back
+ * per comparison). Arrays holding -0 or NaN take the comparator sort, which orders those differently
+ * (-0 stays where it was among zeros; NaN compares as equal to everything).
+ */
+export function sortNumbersInPlace(values: number[]): number[] {
+  const n = values.length;
+  if (n < 2) return values;
+  const typed = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const x = values[i] as number;
+    if (x !== x || (x === 0 && 1 / x < 0)) return values.sort(byNumber);
+    typed[i] = x;
+  }
+  typed.sort();
+  for (let i = 0; i < n; i += 1) values[i] = typed[i] as number;
+  return values;
+}
+
 /** Ascending copy of finite numbers. */
 export function sortedNumbers(values: Iterable<number>): number[] {
   const result: number[] = [];
   for (const value of values) if (Number.isFinite(value)) result.push(value);
-  return result.sort((a, b) => a - b);
+  return sortNumbersInPlace(result);
 }
 
 /**

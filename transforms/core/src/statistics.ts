@@ -9,7 +9,7 @@
 import { FrequencyCounter, skewFromMoments, type ValueCount } from './accumulators.js';
 import { inferColumnType, NUMERIC_TYPES, type ColumnType } from './column-types.js';
 import { formatInstant, parseDateLike } from './date-values.js';
-import { medianOfSorted, nearestQuantile, sortedNumbers } from './quantiles.js';
+import { medianOfSorted, nearestQuantile, sortNumbersInPlace, sortedNumbers } from './quantiles.js';
 import { chooseNumericCoercion, coerceNumericString, isEmail, isListLike, isNumberLike, isPhoneNumber, isZipCode } from './value-patterns.js';
 import { isMissingValue, stableStringify, stripQuotes, valueKey } from './value-identity.js';
 
@@ -284,7 +284,7 @@ function datetimeStatistics(values: readonly unknown[]): DatetimeStatistics | un
     if (instant !== null) instants.push(instant);
   }
   if (instants.length === 0) return undefined;
-  instants.sort((a, b) => a - b);
+  sortNumbersInPlace(instants);
   return {
     min: formatInstant(instants[0] as number),
     max: formatInstant(instants[instants.length - 1] as number),

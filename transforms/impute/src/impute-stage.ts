@@ -13,7 +13,6 @@ import {
   MomentsAccumulator,
   Mulberry32,
   NullRunAccumulator,
-  ReservoirSampler,
   TIMESERIES_MAX_NULL_RATE,
   chooseImputationStrategies,
   defaultConstantFor,
@@ -73,28 +72,53 @@ interface ColumnSpec {
   kind: NumericKind | undefined;
 }
 
+/**
+ * Which reservoir slot a row's values go to (Algorithm R, seeded): the same decision for every column,
+ * so one draw per row serves them all. It is exactly what one ReservoirSampler per column with the same
+ * seed would decide, since each such sampler sees one value per row.
+ */
+class RowReservoir {
+  private seen = 0;
+  private filled = 0;
+  private readonly random: Mulberry32;
+
+  constructor(
+    private readonly size: number,
+    seed: number,
+  ) {
+    this.random = new Mulberry32(seed);
+  }
+
+  /** The slot for the next row, or -1 when the row is not sampled. */
+  next(): number {
+    this.seen += 1;
+    if (this.filled < this.size) return this.filled++;
+    const slot = this.random.nextInt(this.seen);
+    return slot < this.size ? slot : -1;
+  }
+}
+
 class ColumnObserver {
   readonly nulls = new NullRunAccumulator();
   readonly moments = new MomentsAccumulator();
   readonly quantiles = new BoundedQuantiles(QUANTILE_EXACT_LIMIT);
   readonly frequencies = new FrequencyCounter(MODE_CAP);
-  readonly sample: ReservoirSampler<unknown>;
+  /** The column's values in the rows of the shared reservoir sample (null for missing ones). */
+  readonly sampled: unknown[] = [];
   /** Backward fill: the value that ends each null run, in order. */
   readonly runEnds: unknown[] = [];
   private inRun = false;
+  private counting = true;
 
   constructor(
     readonly spec: ColumnSpec,
-    seed: number,
     private readonly backward: boolean,
-  ) {
-    this.sample = new ReservoirSampler<unknown>(SAMPLE_SIZE, seed);
-  }
+  ) {}
 
-  add(value: unknown): void {
-    const missing = isMissingValue(value);
+  /** One row's value; `slot` from RowReservoir.next(), `missing` is isMissingValue(value). */
+  add(value: unknown, missing: boolean, slot: number): void {
     this.nulls.add(missing);
-    this.sample.add(missing ? null : value);
+    if (slot >= 0) this.sampled[slot] = missing ? null : detachValue(value);
     if (missing) {
       this.inRun = true;
       return;
@@ -102,7 +126,10 @@ class ColumnObserver {
     if (this.backward && this.inRun) this.runEnds.push(detachValue(value));
     this.inRun = false;
     // Past the cap the counter has no mode to give (the sample's is used), so stop paying for it.
-    if (!this.frequencies.overflowed) this.frequencies.add(value);
+    if (this.counting) {
+      this.frequencies.add(value);
+      if (this.frequencies.overflowed) this.counting = false;
+    }
     const x = toNumber(value, this.spec.kind);
     if (x !== undefined) {
       this.moments.add(x);
@@ -111,8 +138,32 @@ class ColumnObserver {
   }
 }
 
+/** What imputing a column has done so far (counts for the report, fill state). */
+interface AppliedColumn {
+  filled: number;
+  unfilled: number;
+  /** Forward fill: the last value present. */
+  last: unknown;
+  hasLast: boolean;
+  /** Backward fill: which null run we are in, and whether in one now. */
+  runIndex: number;
+  inRun: boolean;
+}
+
+interface ActiveColumn {
+  spec: ColumnSpec;
+  fill: ColumnFill;
+  /** Position of the column, and of a `column` fill's source, in the values handed over. */
+  index: number;
+  source: number;
+  state: AppliedColumn;
+  /** Backward fill: the values that end each null run. */
+  ends: unknown[];
+}
+
 function toNumber(value: unknown, kind: NumericKind | undefined): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (kind === undefined) return undefined;
   if (kind === 'decimal_string' && typeof value === 'string' && value.trim() !== '') {
     const x = Number(value);
     return Number.isFinite(x) ? x : undefined;
@@ -190,21 +241,24 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   const readColumns = new Set<string>(usesAuto ? Object.keys(properties) : specs.map((spec) => spec.name));
   for (const spec of specs) if (spec.setting.source_column) readColumns.add(spec.setting.source_column);
 
-  let observers: ColumnObserver[] = specs.map((spec) => new ColumnObserver(spec, seed, backfill && direction(spec) === 'backward'));
+  let observers: ColumnObserver[] = specs.map((spec) => new ColumnObserver(spec, backfill && direction(spec) === 'backward'));
+  const reservoir = new RowReservoir(SAMPLE_SIZE, seed);
   let rows = 0;
   let completeRows = 0;
   let params: ImputeParams | undefined;
-  /** The columns transform works on, with their fill; computed from params at the first record. */
-  let active: [ColumnSpec, ColumnFill][] | undefined;
+  /** The columns transform works on; computed from params at the first record. */
+  let active: ActiveColumn[] | undefined;
 
-  // Applying: per-column runtime state.
-  const filled = new Map<string, number>();
-  const unfilled = new Map<string, number>();
+  // Applying: per-column runtime state, one object per column (looked up once, not by name per value).
+  const applied = new Map<string, AppliedColumn>(specs.map((spec) => [spec.name, { filled: 0, unfilled: 0, last: undefined, hasLast: false, runIndex: 0, inRun: false }]));
   let droppedRows = 0;
-  const last = new Map<string, unknown>();
-  const runIndex = new Map<string, number>();
-  const inRun = new Map<string, boolean>();
   let random = new Mulberry32(seed);
+  /** Position of each column read in the values the runtime hands over (`columns` order). */
+  const readList = [...readColumns];
+  const position = new Map(readList.map((name, index) => [name, index]));
+  const specIndexes = specs.map((spec) => position.get(spec.name) as number);
+  /** isMissingValue of each read column in the current row (reused). */
+  const missingFlags: boolean[] = readList.map(() => false);
 
   const staticFill = (spec: ColumnSpec): ColumnFill | undefined => {
     const { strategy, setting } = spec;
@@ -251,7 +305,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
         // A seeded subsample of the observed values (not the first ones: on a stream shorter than the
         // reservoir those would all come from its start).
         const pool = reservoirSample(
-          observer.sample.sample.filter((value) => !isMissingValue(value)),
+          [...observer.sampled].filter((value) => !isMissingValue(value)),
           RANDOM_POOL_SIZE,
           seed,
         );
@@ -271,7 +325,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   }
 
   function sampleModeRatio(observer: ColumnObserver): number {
-    const values = observer.sample.sample;
+    const values = [...observer.sampled];
     const counter = new FrequencyCounter();
     for (const value of values) if (!isMissingValue(value)) counter.add(value);
     const top = counter.mode();
@@ -280,7 +334,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
 
   function modeOfSample(observer: ColumnObserver): unknown {
     const counter = new FrequencyCounter();
-    for (const value of observer.sample.sample) if (!isMissingValue(value)) counter.add(value);
+    for (const value of observer.sampled) if (!isMissingValue(value)) counter.add(value);
     return counter.mode()?.value;
   }
 
@@ -293,7 +347,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
       const facts: Record<string, ImputationColumnFacts> = {};
       for (const observer of autoObservers) {
         const { spec } = observer;
-        const type = inferColumnType(spec.name, observer.sample.sample, { declaredJsonType: columnTypes(spec.property) });
+        const type = inferColumnType(spec.name, [...observer.sampled], { declaredJsonType: columnTypes(spec.property) });
         types[spec.name] = type;
         const mode = observer.frequencies.mode();
         const skew = observer.moments.skew;
@@ -330,76 +384,93 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
 
   if (!needsFit) params = fitAll();
 
-  const plan: StreamPlan<ImputeParams> = {
-    outputSchema: schema,
-    columns: [...readColumns],
-    transform(record) {
-      // Only the columns with something to do (auto's `nothing` leaves its columns out, not the others).
-      active ??= specs.flatMap((spec) => {
-        const fill = (params as ImputeParams).columns[spec.name];
-        return fill === undefined || fill.strategy === 'none' ? [] : [[spec, fill] as [ColumnSpec, ColumnFill]];
-      });
-      for (const [spec, fill] of active) {
-        const value = record[spec.name];
-        const missing = isMissingValue(value);
-        if (fill.strategy === 'sequential') {
-          if (fill.direction === 'backward') {
-            const index = runIndex.get(spec.name) ?? 0;
-            if (!missing) {
-              if (inRun.get(spec.name)) runIndex.set(spec.name, index + 1);
-              inRun.set(spec.name, false);
-              continue;
-            }
-            inRun.set(spec.name, true);
-            const ends = observers.find((observer) => observer.spec.name === spec.name)?.runEnds ?? [];
-            if (index < ends.length) {
-              record[spec.name] = ends[index];
-              filled.set(spec.name, (filled.get(spec.name) ?? 0) + 1);
-            } else {
-              unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
-            }
-            continue;
-          }
+  /** The columns transform works on, with their fill and state; from params at the first record. */
+  const activeColumns = (): ActiveColumn[] =>
+    (active ??= specs.flatMap((spec, i) => {
+      const fill = (params as ImputeParams).columns[spec.name];
+      if (fill === undefined || fill.strategy === 'none') return [];
+      const ends = fill.strategy === 'sequential' && fill.direction === 'backward' ? (observers.find((observer) => observer.spec.name === spec.name)?.runEnds ?? []) : [];
+      return [{ spec, fill, index: specIndexes[i] as number, source: fill.strategy === 'column' ? (position.get(fill.source as string) as number) : -1, state: applied.get(spec.name) as AppliedColumn, ends }];
+    }));
+
+  const transformValues = (values: unknown[]): boolean => {
+    // Only the columns with something to do (auto's `nothing` leaves its columns out, not the others).
+    for (const column of activeColumns()) {
+      const { fill, index, state } = column;
+      const value = values[index];
+      const missing = isMissingValue(value);
+      if (fill.strategy === 'sequential') {
+        if (fill.direction === 'backward') {
           if (!missing) {
-            last.set(spec.name, value);
+            if (state.inRun) state.runIndex += 1;
+            state.inRun = false;
             continue;
           }
-          if (last.has(spec.name)) {
-            record[spec.name] = last.get(spec.name);
-            filled.set(spec.name, (filled.get(spec.name) ?? 0) + 1);
+          state.inRun = true;
+          if (state.runIndex < column.ends.length) {
+            values[index] = column.ends[state.runIndex];
+            state.filled += 1;
           } else {
-            unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
+            state.unfilled += 1;
           }
           continue;
         }
-        if (!missing) continue;
-        switch (fill.strategy) {
-          case 'drop_row':
-            droppedRows += 1;
-            return null;
-          case 'fill':
-            record[spec.name] = fill.value;
-            break;
-          case 'random': {
-            const pool = fill.pool as unknown[];
-            record[spec.name] = pool[random.nextInt(pool.length)];
-            break;
-          }
-          case 'column': {
-            const source = record[fill.source as string];
-            if (isMissingValue(source)) {
-              unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
-              continue;
-            }
-            record[spec.name] = source;
-            break;
-          }
-          default:
-            unfilled.set(spec.name, (unfilled.get(spec.name) ?? 0) + 1);
-            continue;
+        if (!missing) {
+          state.last = value;
+          state.hasLast = true;
+          continue;
         }
-        filled.set(spec.name, (filled.get(spec.name) ?? 0) + 1);
+        if (state.hasLast) {
+          values[index] = state.last;
+          state.filled += 1;
+        } else {
+          state.unfilled += 1;
+        }
+        continue;
       }
+      if (!missing) continue;
+      switch (fill.strategy) {
+        case 'drop_row':
+          droppedRows += 1;
+          return false;
+        case 'fill':
+          values[index] = fill.value;
+          break;
+        case 'random': {
+          const pool = fill.pool as unknown[];
+          values[index] = pool[random.nextInt(pool.length)];
+          break;
+        }
+        case 'column': {
+          const source = values[column.source];
+          if (isMissingValue(source)) {
+            state.unfilled += 1;
+            continue;
+          }
+          values[index] = source;
+          break;
+        }
+        default:
+          state.unfilled += 1;
+          continue;
+      }
+      state.filled += 1;
+    }
+    return true;
+  };
+
+  const plan: StreamPlan<ImputeParams> = {
+    outputSchema: schema,
+    columns: readList,
+    transformValues,
+    transform(record) {
+      const values = readList.map((name) => record[name]);
+      if (!transformValues(values)) return null;
+      // Set in the order the columns are imputed, so new keys serialize in that order.
+      specs.forEach((spec, i) => {
+        const value = values[specIndexes[i] as number];
+        if (value !== record[spec.name]) record[spec.name] = value;
+      });
       return record;
     },
     report() {
@@ -412,9 +483,10 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
       for (const spec of specs) {
         const fill = fitted.columns[spec.name];
         if (fill === undefined || fill.strategy === 'none' || fill.strategy === 'drop_row') continue;
-        const left = unfilled.get(spec.name) ?? 0;
+        const state = applied.get(spec.name) as AppliedColumn;
+        const left = state.unfilled;
         lines.push(
-          `column "${spec.name}": ${(filled.get(spec.name) ?? 0).toLocaleString('en-US')} missing values imputed by ${fill.how}` +
+          `column "${spec.name}": ${state.filled.toLocaleString('en-US')} missing values imputed by ${fill.how}` +
             (left > 0 ? `, ${left.toLocaleString('en-US')} left missing (nothing to fill from)` : ''),
         );
       }
@@ -423,13 +495,23 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   };
 
   if (needsFit) {
-    plan.observe = (record) => {
+    const observeValues = (values: readonly unknown[]): void => {
       rows += 1;
       let complete = true;
-      for (const name of readColumns) if (isMissingValue(record[name])) complete = false;
+      for (let i = 0; i < readList.length; i += 1) {
+        const missing = isMissingValue(values[i]);
+        missingFlags[i] = missing;
+        if (missing) complete = false;
+      }
       if (complete) completeRows += 1;
-      for (const observer of observers) observer.add(record[observer.spec.name]);
+      const slot = reservoir.next();
+      for (let i = 0; i < observers.length; i += 1) {
+        const index = specIndexes[i] as number;
+        (observers[i] as ColumnObserver).add(values[index], missingFlags[index] as boolean, slot);
+      }
     };
+    plan.observeValues = observeValues;
+    plan.observe = (record) => observeValues(readList.map((name) => record[name]));
     plan.fit = () => {
       params = fitAll();
       active = undefined;

@@ -62,6 +62,12 @@ const NON_FINITE_DECIMAL = /^[+-]?(nan|inf|infinity)$/i;
 
 function readNumber(value: unknown, kind: NumericKind): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (kind === 'decimal_string' && typeof value === 'string') {
+    // The common case first: a decimal that reads as a finite number is neither a non-finite text nor
+    // blank (blank reads as 0, so only a 0 needs the blank check).
+    const x = Number(value);
+    if (Number.isFinite(x) && (x !== 0 || value.trim() !== '')) return x;
+  }
   if (kind === 'decimal_string' && typeof value === 'string' && value.trim() !== '' && !NON_FINITE_DECIMAL.test(value.trim())) {
     const x = Number(value);
     return Number.isFinite(x) ? x : null;
@@ -70,9 +76,15 @@ function readNumber(value: unknown, kind: NumericKind): number | null {
   return null;
 }
 
-/** Identity of a modelled row, to recognise the rows local outlier factor was fitted on. */
-function rowKey(row: readonly number[]): string {
-  return row.join(',');
+/** Whether two modelled rows are the same point (what comparing their joined texts would say). */
+function sameRow(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let d = 0; d < a.length; d += 1) {
+    const x = a[d] as number;
+    const y = b[d] as number;
+    if (x !== y && !(x !== x && y !== y)) return false; // NaN texts are equal too
+  }
+  return true;
 }
 
 /**
@@ -102,29 +114,42 @@ export function fitOutlierModel(rows: readonly NumericRow[], method: OutlierMeth
 class ModelJudge {
   private readonly remover: OutlierRemover;
   private readonly pca: PrincipalComponents | undefined;
-  /** LOF: the fitted rows' own verdicts (scored leaving themselves out, as the reference's fit_predict). */
-  private readonly fittedVerdicts: Map<string, boolean> | undefined;
-  /** First coordinates of the fitted rows: a cheap test before building a row's key (most rows fail it). */
-  private readonly fittedFirst: Set<number> | undefined;
+  /** LOF: the fitted rows and their own verdicts (scored leaving themselves out, as the reference's fit_predict). */
+  private readonly fittedRows: readonly NumericRow[] = [];
+  private readonly fittedVerdicts: readonly boolean[] = [];
+  /** Fitted rows by first coordinate (a number lookup, then a few exact comparisons; no key text per row). */
+  private readonly byFirst: Map<number, number[]> | undefined;
 
   constructor(readonly state: OutlierRemoverState) {
     this.remover = OutlierRemover.fromJSON(state);
     this.pca = state.pca ? PrincipalComponents.fromJSON(state.pca) : undefined;
     if (state.model.kind === 'lof') {
       const { rows, fittedScores, threshold } = state.model;
-      this.fittedVerdicts = new Map(rows.map((row, i) => [rowKey(row), (fittedScores[i] as number) > threshold]));
-      this.fittedFirst = new Set(rows.map((row) => row[0] as number));
+      this.fittedRows = rows;
+      this.fittedVerdicts = rows.map((_, i) => (fittedScores[i] as number) > threshold);
+      this.byFirst = new Map();
+      rows.forEach((row, i) => {
+        const first = (row[0] as number) === 0 ? 0 : (row[0] as number); // -0 and 0 are one point
+        const list = (this.byFirst as Map<number, number[]>).get(first);
+        if (list === undefined) (this.byFirst as Map<number, number[]>).set(first, [i]);
+        else list.push(i);
+      });
     }
   }
 
   isOutlier(row: NumericRow): boolean {
-    if (this.fittedVerdicts !== undefined) {
+    if (this.byFirst !== undefined) {
       // A row the model was fitted on would find itself as its nearest neighbour at distance 0; judge it
       // as the reference does instead, so that on data that fits the result is the reference's exactly.
       const modelled = this.pca ? this.pca.transform(row) : row;
-      if ((this.fittedFirst as Set<number>).has(modelled[0] as number)) {
-        const verdict = this.fittedVerdicts.get(rowKey(modelled));
-        if (verdict !== undefined) return verdict;
+      const first = modelled[0] as number;
+      const candidates = this.byFirst.get(first === 0 ? 0 : first);
+      if (candidates !== undefined) {
+        // Equal fitted rows: the last one's verdict (as a map keyed by the row would keep).
+        for (let c = candidates.length - 1; c >= 0; c -= 1) {
+          const index = candidates[c] as number;
+          if (sameRow(this.fittedRows[index] as NumericRow, modelled)) return this.fittedVerdicts[index] as boolean;
+        }
       }
     }
     return this.remover.isOutlier(row);
@@ -218,13 +243,54 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
     let outliers = 0;
     let incomplete = 0;
 
-    const readRow = (record: Record<string, unknown>): (number | null)[] => {
+    /** The modelled values of a row; `values[d]` is columns[d]'s value (the runtime's order). */
+    const readRow = (values: readonly unknown[]): (number | null)[] => {
       const row = new Array<number | null>(dimensions);
-      for (let d = 0; d < dimensions; d += 1) {
-        const column = columns[d] as Column;
-        row[d] = readNumber(record[column.name], column.kind);
-      }
+      for (let d = 0; d < dimensions; d += 1) row[d] = readNumber(values[d], (columns[d] as Column).kind);
       return row;
+    };
+    const hasMissing = (row: readonly (number | null)[]): boolean => {
+      for (let d = 0; d < row.length; d += 1) if (row[d] === null) return true;
+      return false;
+    };
+    const valuesOf = (record: Record<string, unknown>): unknown[] => columns.map((column) => record[column.name]);
+
+    const observeValues = (values: readonly unknown[]): void => {
+      const row = readRow(values);
+      if (moments) {
+        for (let d = 0; d < dimensions; d += 1) {
+          const x = row[d] as number | null;
+          if (x !== null) (moments[d] as MomentsAccumulator).add(x);
+        }
+      } else if (quartiles) {
+        for (let d = 0; d < dimensions; d += 1) {
+          const x = row[d] as number | null;
+          if (x !== null) (quartiles[d] as BoundedQuantiles).add(x);
+        }
+      } else if (sample && !hasMissing(row)) {
+        sample.add(row as number[]);
+      }
+      fittedRows += 1;
+    };
+
+    /** Judge a row; with a flag column, set values[dimensions] (the flag's place in `columns`). */
+    const transformValues = (values: unknown[]): boolean => {
+      const row = readRow(values);
+      judged += 1;
+      const missing = hasMissing(row);
+      if (modelBased && missing) {
+        incomplete += 1;
+        if (flag !== undefined) values[dimensions] = false;
+        return true;
+      }
+      if (missing) incomplete += 1;
+      const isOutlier = judge(row);
+      if (isOutlier) outliers += 1;
+      if (flag !== undefined) {
+        values[dimensions] = isOutlier;
+        return true;
+      }
+      return !isOutlier;
     };
 
     const use = (fitted: OutliersParams): void => {
@@ -254,20 +320,9 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
       outputSchema: flag === undefined ? schema : withProperties(schema, replaced),
       columns: flag === undefined ? columns.map((column) => column.name) : [...columns.map((column) => column.name), flag],
 
+      observeValues,
       observe(record) {
-        const row = readRow(record);
-        if (moments) {
-          row.forEach((x, d) => {
-            if (x !== null) (moments[d] as MomentsAccumulator).add(x);
-          });
-        } else if (quartiles) {
-          row.forEach((x, d) => {
-            if (x !== null) (quartiles[d] as BoundedQuantiles).add(x);
-          });
-        } else if (sample && row.every((x) => x !== null)) {
-          sample.add(row as number[]);
-        }
-        fittedRows += 1;
+        observeValues(valuesOf(record));
       },
 
       fit() {
@@ -294,22 +349,12 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
         use(saved);
       },
 
+      transformValues,
       transform(record) {
-        const row = readRow(record);
-        judged += 1;
-        if (modelBased && row.some((x) => x === null)) {
-          incomplete += 1;
-          if (flag !== undefined) record[flag] = false;
-          return record;
-        }
-        if (row.some((x) => x === null)) incomplete += 1;
-        const isOutlier = judge(row);
-        if (isOutlier) outliers += 1;
-        if (flag !== undefined) {
-          record[flag] = isOutlier;
-          return record;
-        }
-        return isOutlier ? null : record;
+        const values = valuesOf(record);
+        if (!transformValues(values)) return null;
+        if (flag !== undefined) record[flag] = values[dimensions];
+        return record;
       },
 
       report() {

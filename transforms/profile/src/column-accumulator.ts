@@ -66,8 +66,13 @@ export class ColumnAccumulator {
         this.nulls.add(false);
         // Decimal strings (`singer.decimal`, "7530.81"): Number() reads plain ones; thousands commas,
         // currencies and percents do not read, and the column then takes its numbers from the sample.
-        const x = Number(value);
-        if (Number.isFinite(x)) this.addNumber(x);
+        // Number() reads nothing finite from text that starts with a letter (skip it: most text does);
+        // anything else, including leading blanks of any kind, it is asked.
+        const letter = (first >= 65 && first <= 90) || (first >= 97 && first <= 122);
+        if (!letter) {
+          const x = Number(value);
+          if (Number.isFinite(x)) this.addNumber(x);
+        }
         this.count(value, (this.lastHash = hashString(value, TAG_STRING)));
         return false;
       }

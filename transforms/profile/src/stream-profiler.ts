@@ -87,6 +87,14 @@ export class StreamProfiler {
   private readonly rowHasher = new RowHasher();
   /** Per column, a salt for the row hash (its name's hash), so equal values in different columns differ. */
   private readonly salts = new Map<ColumnAccumulator, number>();
+  /**
+   * The last record's keys in order with their columns and salts: records of a stream share one shape,
+   * so a key matching its place there (a pointer comparison, keys from JSON.parse being interned) saves
+   * the two map lookups per value.
+   */
+  private readonly shapeNames: string[] = [];
+  private readonly shapeColumns: ColumnAccumulator[] = [];
+  private readonly shapeSalts: number[] = [];
   private keyProperties: string[] = [];
   private rows = 0;
   private completeRows = 0;
@@ -128,11 +136,22 @@ export class StreamProfiler {
     let complete = true;
     const hasher = this.rowHasher;
     hasher.reset();
+    const shapeNames = this.shapeNames;
     for (const name in record) {
-      let column = this.columns.get(name);
-      if (column === undefined) column = this.columnFor(name, this.rows - 1);
+      let column: ColumnAccumulator;
+      let salt: number;
+      if (shapeNames[seen] === name) {
+        column = this.shapeColumns[seen] as ColumnAccumulator;
+        salt = this.shapeSalts[seen] as number;
+      } else {
+        column = this.columns.get(name) ?? this.columnFor(name, this.rows - 1);
+        salt = this.salts.get(column) as number;
+        shapeNames[seen] = name;
+        this.shapeColumns[seen] = column;
+        this.shapeSalts[seen] = salt;
+      }
       if (column.add(record[name])) complete = false;
-      else hasher.add(this.salts.get(column) as number, column.lastHash);
+      else hasher.add(salt, column.lastHash);
       seen += 1;
     }
     if (seen !== this.columns.size) {
