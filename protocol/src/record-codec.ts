@@ -304,6 +304,20 @@ function valueEnd(bytes: Buffer, index: number, end: number): number {
   return j === index ? -1 : j;
 }
 
+/**
+ * After a string's opening quote: one past the closing quote when everything inside is printable ASCII
+ * without a backslash (a value to copy as it is), else -1: the line then takes the slow path anyway, so
+ * the scan stops at the first byte that is not plain.
+ */
+function plainStringEnd(bytes: Buffer, index: number, end: number): number {
+  for (let j = index + 1; j < end; j += 1) {
+    const code = bytes[j] as number;
+    if (code === QUOTE) return j + 1;
+    if (code < 32 || code > 126 || code === BACKSLASH) return -1;
+  }
+  return -1;
+}
+
 /** A string value with nothing to decode: printable ASCII without quote or backslash inside. */
 function isPlainString(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start + 1; i < end - 1; i += 1) {
@@ -347,7 +361,8 @@ const LITERAL_FALSE = Buffer.from('false');
 function accepts(rule: PropertyRule, bytes: Buffer, start: number, end: number): boolean {
   const first = bytes[start] as number;
   if (first === QUOTE) {
-    if (rule.strings.length === 0 || !isPlainString(bytes, start, end)) return false;
+    // The scan only hands over plain strings (see plainStringEnd).
+    if (rule.strings.length === 0) return false;
     const length = end - start - 2;
     let text: string | undefined;
     for (const r of rule.strings) {
@@ -373,7 +388,7 @@ function accepts(rule: PropertyRule, bytes: Buffer, start: number, end: number):
       // `1.0` is an integer to ajv; proving that here is not worth it, the slow path will.
       if (r.integer && kind !== 1) continue;
       if (r.min === -Infinity && r.max === Infinity) return true;
-      value ??= Number(bytes.toString('latin1', start, end));
+      value ??= kind === 1 && end - start <= 15 ? smallInteger(bytes, start, end) : Number(bytes.toString('latin1', start, end));
       if (value >= r.min && value <= r.max) return true;
     }
     return false;
@@ -445,7 +460,7 @@ function validJsonAt(bytes: Buffer, index: number, end: number): number {
       i = skipSpaces(bytes, i, end);
       if (bytes[i] === close) return i + 1;
       if (bytes[i] !== COMMA) return -1;
-      i += 1;
+      i = skipSpaces(bytes, i + 1, end);
     }
   }
   let stop = i;
@@ -460,6 +475,14 @@ function validJsonAt(bytes: Buffer, index: number, end: number): number {
   if (length === 4 && (startsWith(bytes, i, LITERAL_NULL) || startsWith(bytes, i, LITERAL_TRUE))) return stop;
   if (length === 5 && startsWith(bytes, i, LITERAL_FALSE)) return stop;
   return -1;
+}
+
+/** The integer written at [start, end) with at most 15 digits (and maybe a minus sign). */
+function smallInteger(bytes: Buffer, start: number, end: number): number {
+  const negative = bytes[start] === MINUS;
+  let value = 0;
+  for (let i = negative ? start + 1 : start; i < end; i += 1) value = value * 10 + ((bytes[i] as number) - 48);
+  return negative ? -value : value;
 }
 
 /** The value of a located span, decoded as JSON.parse would. */
@@ -517,6 +540,9 @@ export function recordLineStream(bytes: Buffer, start: number, end: number): str
   if (close < 0 || close - quote <= 2 || !isPlainString(bytes, quote, close)) return undefined;
   return bytes.toString('latin1', quote + 1, close - 1);
 }
+
+/** What `RecordCodec.scan` returns for a RECORD line of a stream other than its own. */
+export const OTHER_STREAM = -2;
 
 /** Locates and checks the records of one stream, whose SCHEMA it was compiled from. */
 export class RecordCodec {
@@ -604,22 +630,18 @@ export class RecordCodec {
   private tailVersion: number | undefined;
   private tailTimeExtracted: string | undefined;
 
-  /** Whether the line at [start, end) is a RECORD of this codec's stream in the usual shape. */
-  isStreamOf(bytes: Buffer, start: number, end: number): boolean {
-    const quote = streamNameStart(bytes, start, end);
-    return quote >= 0 && startsWith(bytes, quote, this.streamBytes);
-  }
-
   /**
    * Locate and check the RECORD line at [start, end) of `bytes`: the index in `spans` where its positions
-   * are (and `version`, `timeExtracted` set), or -1, meaning: parse and validate it in full.
+   * are (and `version`, `timeExtracted` set); or a negative number, meaning: parse and validate it in full
+   * (`OTHER_STREAM` when it may be a usual RECORD line of another stream, which that stream's codec can try).
    */
   scan(bytes: Buffer, start: number, stop: number): number {
     let end = stop;
     while (end > start && (bytes[end - 1] === 32 || bytes[end - 1] === 13 || bytes[end - 1] === 9)) end -= 1;
     if (bytes[end - 1] !== CLOSE_BRACE) return -1;
     const quote = streamNameStart(bytes, start, end);
-    if (quote < 0 || !startsWith(bytes, quote, this.streamBytes)) return -1;
+    if (quote < 0) return -1;
+    if (!startsWith(bytes, quote, this.streamBytes)) return OTHER_STREAM;
     let i = skipSpaces(bytes, quote + this.streamBytes.length, end);
     if (bytes[i] !== COMMA) return -1;
     i = skipSpaces(bytes, i + 1, end);
@@ -652,7 +674,7 @@ export class RecordCodec {
           if (bytes[j] !== COLON) return -1;
         }
         j = skipSpaces(bytes, j + 1, end);
-        const valueStop = valueEnd(bytes, j, end);
+        const valueStop = bytes[j] === QUOTE ? plainStringEnd(bytes, j, end) : valueEnd(bytes, j, end);
         if (valueStop < 0) return -1;
         if (!accepts(this.rules[index] as PropertyRule, bytes, j, valueStop)) return -1;
         spans[base + 2 * index] = j;

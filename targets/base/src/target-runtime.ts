@@ -13,6 +13,7 @@ import {
   type LineChunk,
   decodeLine,
   recordLineStream,
+  OTHER_STREAM,
   RecordCodec,
   ProgressReporter,
   stateMessage,
@@ -146,21 +147,25 @@ export class TargetRuntime {
       next = read();
       const { buffer } = result.value;
       let line = result.value.firstLine;
+      // When these lines were read: one clock reading per chunk of input is precise enough.
+      const receivedAt = Date.now();
       for (let start = 0; start < buffer.length; line += 1) {
         if (this.context.signal.aborted) return;
         let end = buffer.indexOf(10, start);
         if (end < 0) end = buffer.length;
         // The fast path: a RECORD of a stream with a codec, proven well-formed and valid from its bytes.
+        // The stream of the previous line is tried first; its codec says when the line is another's.
         if (this.scanning) {
           let entry = this.recent;
-          if (entry === undefined || entry.failure !== undefined || !entry.codec?.isStreamOf(buffer, start, end)) {
+          let base = entry?.codec === undefined || entry.failure !== undefined ? OTHER_STREAM : entry.codec.scan(buffer, start, end);
+          if (base === OTHER_STREAM) {
             entry = this.entryOfRecordLine(buffer, start, end);
             this.recent = entry;
+            base = entry?.codec === undefined ? -1 : entry.codec.scan(buffer, start, end);
           }
           const codec = entry?.codec;
-          const base = codec === undefined ? -1 : codec.scan(buffer, start, end);
           if (entry !== undefined && codec !== undefined && base >= 0 && this.hasKeys(entry, codec.spans, base, buffer)) {
-            const pending = new ScannedPendingRecord(codec, base, buffer, start, end, Date.now(), line, this.sequence + 1);
+            const pending = new ScannedPendingRecord(codec, base, buffer, start, end, receivedAt, line, this.sequence + 1);
             if (this.addRecord(entry, pending, end - start + 1)) await this.flushInBackground(entry);
             start = end + 1;
             continue;

@@ -197,6 +197,8 @@ export function* copyChunks(columns: LoadColumn[], rows: PendingRecord[]): Gener
   const encoders = kinds.map((kind) => ENCODERS[kind]);
   const count = columns.length;
   const out = new ChunkWriter();
+  const lastValues: unknown[] = new Array(count);
+  const lastTexts: (string | undefined)[] = new Array(count);
   // Where each column's property is in the scanned records' spans, for the codec they were scanned with.
   let codec: PendingRecord['codec'];
   let indexes: number[] = [];
@@ -219,8 +221,16 @@ export function* copyChunks(columns: LoadColumn[], rows: PendingRecord[]): Gener
           const value = reads[i]!(row);
           out.text(value === null || value === undefined ? '\\N' : encoders[i]!(value));
         }
+      } else if (property === undefined) {
+        // Metadata columns repeat their value row after row (the version, the batch time): encode once.
+        const value = reads[i]!(row);
+        if (value !== lastValues[i] || lastTexts[i] === undefined) {
+          lastValues[i] = value;
+          lastTexts[i] = value === null || value === undefined ? '\\N' : encoders[i]!(value);
+        }
+        out.text(lastTexts[i] as string);
       } else {
-        const value = property === undefined || scanned !== undefined ? reads[i]!(row) : row.record[property];
+        const value = scanned !== undefined ? reads[i]!(row) : row.record[property];
         out.text(value === null || value === undefined ? '\\N' : encoders[i]!(value));
       }
       out.byte(i === count - 1 ? NEWLINE : TAB);
