@@ -11,9 +11,10 @@ import type { ByteRowBatch } from '@tapline/tap-sql-base';
 /**
  * How a column's COPY text becomes JSON: `number` as it is; `float` as it is, NaN and the infinities as
  * strings; `bool` t/f as true/false; `string` quoted and escaped; `json` (JSON text rendered by the server)
- * as it is, after undoing COPY's escapes.
+ * as it is, after undoing COPY's escapes; `timestamp` (ISO DateStyle text of timestamp and timestamptz) as
+ * `to_json` writes it: `T` between date and time, an offset of hours alone given its minutes (`+00:00`).
  */
-export type ColumnMode = 'number' | 'float' | 'bool' | 'string' | 'json';
+export type ColumnMode = 'number' | 'float' | 'bool' | 'string' | 'json' | 'timestamp';
 
 const TAB = 9;
 const NEWLINE = 10;
@@ -177,6 +178,32 @@ export class CopyTextRecords {
               out[at++] = code;
             }
           }
+        } else if (mode === 'timestamp') {
+          out[at++] = QUOTE;
+          // `infinity` and `-infinity` go as they are; a date starts with a digit (a BC one ends in " BC").
+          let inTime = !isDigit(input[i]);
+          let offsetDone = inTime;
+          for (;;) {
+            const code = input[i++] as number;
+            if (code === TAB || code === NEWLINE) break;
+            if (!inTime && code === 32) {
+              out[at++] = 84; /* T */
+              inTime = true;
+            } else if (!offsetDone && inTime && (code === 43 || code === 45)) {
+              out[at++] = code;
+              out[at++] = input[i++] as number;
+              out[at++] = input[i++] as number;
+              if (input[i] !== 58 /* : */) {
+                out[at++] = 58;
+                out[at++] = 48;
+                out[at++] = 48;
+              }
+              offsetDone = true;
+            } else {
+              out[at++] = code;
+            }
+          }
+          out[at++] = QUOTE;
         } else if (mode === 'bool') {
           const bytes = input[i] === 116 /* t */ ? TRUE_BYTES : FALSE_BYTES;
           for (let k = 0; k < bytes.length; k += 1) out[at++] = bytes[k] as number;
@@ -236,6 +263,10 @@ function rowBatch(
       return positionKind === 'text' ? JSON.stringify(values) : `[${values.join(',')}]`;
     },
   };
+}
+
+function isDigit(code: number | undefined): boolean {
+  return code !== undefined && code >= 48 && code <= 57;
 }
 
 function writeUnicodeEscape(out: Buffer, at: number, code: number): number {

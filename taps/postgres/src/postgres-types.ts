@@ -163,6 +163,8 @@ const PLAIN_MODES: Record<string, ColumnMode> = {
   float4: 'float', float8: 'float',
   bool: 'bool',
   json: 'json', jsonb: 'json',
+  // A date's ISO text is its JSON string; timestamps need a T and a full offset (postgres-copy.ts).
+  date: 'string', timestamp: 'timestamp', timestamptz: 'timestamp',
   // Rendered as text (numeric, money, bytea) or text already.
   numeric: 'string', money: 'string', bytea: 'string',
   text: 'string', varchar: 'string', bpchar: 'string', name: 'string', citext: 'string', uuid: 'string', xml: 'string',

@@ -29,6 +29,12 @@ suite(url === undefined ? 'tap-postgres record JSON (SKIPPED: set TAPLINE_TEST_P
       ARRAY['a,b', NULL, 'c"d', E'e\\\\f', ''], '\\x00ff', 'o"k', '::1', '-12.34', B'101', 'x', 3)`);
     await fx.sql(`INSERT INTO ${s}.wide (id) VALUES (2)`);
     await fx.sql(`INSERT INTO ${s}.wide (id, c_real, c_double, c_text, c_timestamptz) VALUES (3, 'Infinity', 1e-300, '', '2020-01-01 00:00:00.5+05:30')`);
+    // Timestamps at the edges: BC, infinities, five-digit years, a historical offset with seconds.
+    await fx.sql(`INSERT INTO ${s}.wide (id, c_date, c_timestamp, c_timestamptz) VALUES
+      (4, '-infinity', '0044-03-15 10:11:12.000001 BC', '0044-03-15 00:00:00+00 BC'),
+      (5, '10000-01-01', 'infinity', '-infinity'),
+      (6, '2000-02-29', '10000-01-01 00:00:00', '1850-03-04 12:00:00 Europe/Amsterdam'),
+      (7, NULL, '-infinity', '2020-06-30 23:59:59.999999-07:30')`);
   });
   afterAll(async () => {
     await fx?.cleanup();
@@ -47,7 +53,7 @@ suite(url === undefined ? 'tap-postgres record JSON (SKIPPED: set TAPLINE_TEST_P
       "we""ird name", "tab\tname" FROM ${fx.schema}.wide ORDER BY id) t`);
     const expected = rows.map((row: { json: string }) => JSON.parse(row.json) as unknown);
     expect(got).toEqual(expected);
-    expect(got).toHaveLength(3);
+    expect(got).toHaveLength(7);
     // Spot checks of what a user reads: the text survives every escape, json keeps its numbers as written.
     expect((got[0] as Record<string, unknown>).c_text).toBe(`q"uote \\\\ back\ttab\nnl\rcr\b\f\v\u0001\u001f\u007f h\u00e9 \u{1F600}`);
     expect((got[0] as Record<string, unknown>).c_real).toBe('NaN');
