@@ -554,6 +554,7 @@ export class RecordCodec {
   private readonly byLength: (Int32Array | undefined)[] = [];
   private readonly keyBytes: Buffer[];
   private readonly streamBytes: Buffer;
+  private readonly indexes: Map<string, number>;
 
   private constructor(stream: string, properties: string[], rules: PropertyRule[], required: number[]) {
     this.properties = properties;
@@ -564,6 +565,7 @@ export class RecordCodec {
     this.keyBytes.forEach((key, index) => groups.set(key.length, [...(groups.get(key.length) ?? []), index]));
     for (const [length, indexes] of groups) this.byLength[length] = Int32Array.from(indexes);
     this.streamBytes = Buffer.from(JSON.stringify(stream));
+    this.indexes = new Map(properties.map((name, index) => [name, index]));
   }
 
   /**
@@ -726,6 +728,11 @@ export class RecordCodec {
     this.version = this.tailVersion;
     this.timeExtracted = this.tailTimeExtracted;
     return true;
+  }
+
+  /** The index of a property in `properties` (and spans), or -1. */
+  indexOf(name: string): number {
+    return this.indexes.get(name) ?? -1;
   }
 
   /** Property `index` of a scanned record, decoded; undefined when the record does not have it. */

@@ -98,6 +98,6 @@ export class ScannedPendingRecord implements PendingRecord, ScannedRecord {
 export function readProperty(pending: PendingRecord, name: string): unknown {
   const { scanned, codec } = pending;
   if (scanned === undefined || codec === undefined) return pending.record[name];
-  const index = codec.properties.indexOf(name);
+  const index = codec.indexOf(name);
   return index < 0 ? undefined : codec.value(scanned, index);
 }

@@ -198,7 +198,7 @@ export function* copyChunks(columns: LoadColumn[], rows: PendingRecord[]): Gener
   const count = columns.length;
   const out = new ChunkWriter();
   const lastValues: unknown[] = new Array(count);
-  const lastTexts: (string | undefined)[] = new Array(count);
+  const lastBytes: (Buffer | undefined)[] = new Array(count);
   // Where each column's property is in the scanned records' spans, for the codec they were scanned with.
   let codec: PendingRecord['codec'];
   let indexes: number[] = [];
@@ -224,11 +224,13 @@ export function* copyChunks(columns: LoadColumn[], rows: PendingRecord[]): Gener
       } else if (property === undefined) {
         // Metadata columns repeat their value row after row (the version, the batch time): encode once.
         const value = reads[i]!(row);
-        if (value !== lastValues[i] || lastTexts[i] === undefined) {
+        let bytes = lastBytes[i];
+        if (value !== lastValues[i] || bytes === undefined) {
           lastValues[i] = value;
-          lastTexts[i] = value === null || value === undefined ? '\\N' : encoders[i]!(value);
+          bytes = Buffer.from(value === null || value === undefined ? '\\N' : encoders[i]!(value));
+          lastBytes[i] = bytes;
         }
-        out.text(lastTexts[i] as string);
+        out.copy(bytes, 0, bytes.length);
       } else {
         const value = scanned !== undefined ? reads[i]!(row) : row.record[property];
         out.text(value === null || value === undefined ? '\\N' : encoders[i]!(value));
