@@ -115,5 +115,10 @@ describe('load methods', () => {
     const records = [pending(1, 'a', 1), pending(2, 'b', 2), pending(1, 'c', 3), pending(3, 'd', 4), pending(2, 'e', 5)];
     const key = { name: 'id', property: 'id', type: { kind: 'integer' as const }, read: (p: PendingRecord) => p.record.id };
     expect(latestPerKey(records, [key]).map((p) => p.record.name)).toEqual(['c', 'd', 'e']);
+    // Keys in increasing order (a FULL_TABLE sync) have no repeats: all records stay.
+    const ordered = [pending(1, 'a', 1), pending(2, 'b', 2), pending(5, 'c', 3)];
+    expect(latestPerKey(ordered, [key]).map((p) => p.record.name)).toEqual(['a', 'b', 'c']);
+    // A repeat right after the increasing part is still caught.
+    expect(latestPerKey([...ordered, pending(5, 'd', 4)], [key]).map((p) => p.record.name)).toEqual(['a', 'b', 'd']);
   });
 });
