@@ -151,7 +151,11 @@ function spliceValues(scanner: RecordScanner, raw: string, values: readonly unkn
     }
   }
   if (appended !== '') (edits ??= []).push([scanner.close, scanner.close, appended]);
-  if (edits === undefined) return raw;
+  return edits === undefined ? raw : spliceEdits(raw, edits);
+}
+
+/** `raw` with each [start, end) range replaced by its text; the ranges do not overlap, in any order. */
+export function spliceEdits(raw: string, edits: [number, number, string][]): string {
   if (edits.length === 1) {
     const [start, end, replacement] = edits[0] as [number, number, string];
     return raw.slice(0, start) + replacement + raw.slice(end);

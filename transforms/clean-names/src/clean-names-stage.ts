@@ -7,7 +7,7 @@
  */
 import type { JsonSchema, SchemaMessage } from '@tapline/protocol';
 import { RESERVED_WORDS, cleanColumnName, cleanColumnNames } from '@tapline/transform-core';
-import { RecordScanner, stageProgram, type StageDefinition, type StreamPlan } from '@tapline/transform-base';
+import { RecordScanner, spliceEdits, stageProgram, type StageDefinition, type StreamPlan } from '@tapline/transform-base';
 import { cleanNamesConfigSchema, type CleanNamesOptions } from './clean-names-config.js';
 
 export class ColumnNameMap {
@@ -77,14 +77,7 @@ export function planCleanNames(schema: SchemaMessage, options: CleanNamesOptions
       }
       if (edits.length === 0) return raw;
       rowsRenamed += 1;
-      edits.sort((a, b) => a[0] - b[0]);
-      let text = '';
-      let position = 0;
-      for (const [start, end, replacement] of edits) {
-        text += raw.slice(position, start) + replacement;
-        position = end;
-      }
-      return text + raw.slice(position);
+      return spliceEdits(raw, edits);
     },
     transform(record) {
       rowsParsed += 1;
