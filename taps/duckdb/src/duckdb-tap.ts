@@ -1,7 +1,7 @@
 import type { Logger, ProgramDefinition } from '@tapline/protocol';
 import { openDuckDB } from '@tapline/duckdb-client';
 import { discoverTap, runTap, type TapSource } from '@tapline/tap-base';
-import { SqlTap } from '@tapline/tap-sql-base';
+import { SqlTap, SQL_TAP_CAPABILITIES } from '@tapline/tap-sql-base';
 import { duckdbTapConfigSchema, type DuckDBTapConfig } from './duckdb-config.js';
 import { DuckDBDialect } from './duckdb-dialect.js';
 
@@ -26,7 +26,7 @@ export const duckdbTap: ProgramDefinition<DuckDBTapConfig> = {
   kind: 'tap',
   description: 'Singer tap for DuckDB files: discovery, FULL_TABLE (resumable) and INCREMENTAL, rows rendered to JSON by DuckDB and streamed',
   configSchema: duckdbTapConfigSchema,
-  capabilities: ['catalog', 'discover', 'state', 'properties', 'about', 'activate-version'],
+  capabilities: SQL_TAP_CAPABILITIES,
   async run(context) {
     await runTap(context, () => openDuckDBTap(context.config, context.logger));
   },

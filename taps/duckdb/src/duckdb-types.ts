@@ -6,21 +6,7 @@
  */
 import type { JsonSchema } from '@tapline/protocol';
 import { quoteLiteral } from '@tapline/duckdb-client';
-import type { ColumnType, SqlColumn } from '@tapline/tap-sql-base';
-
-const nullable = (schema: JsonSchema): JsonSchema => {
-  const type = schema.type;
-  if (type === undefined) return schema;
-  const types = Array.isArray(type) ? type : [type];
-  return { ...schema, type: types.includes('null') ? types : ['null', ...types] };
-};
-
-/** The schema plus JSON null (a branch of its own in an anyOf; a value of its own in an enum). */
-function withNull(schema: JsonSchema): JsonSchema {
-  if (schema.anyOf !== undefined) return { ...schema, anyOf: [...schema.anyOf, { type: 'null' }] };
-  const withType = nullable(schema);
-  return Array.isArray(withType.enum) && !withType.enum.includes(null) ? { ...withType, enum: [...withType.enum, null] } : withType;
-}
+import { withNull, type ColumnType, type SqlColumn } from '@tapline/tap-sql-base';
 
 /** Exact decimals as text, with the precision PipelineWise-style targets read to size their columns. */
 const decimal = (precision: number, scale: number): JsonSchema => ({

@@ -1,7 +1,7 @@
 import { type Logger, type ProgramDefinition } from '@tapline/protocol';
 import { connectMysql } from '@tapline/mysql-client';
 import { discoverTap, runTap, type TapSource } from '@tapline/tap-base';
-import { SqlTap } from '@tapline/tap-sql-base';
+import { SqlTap, SQL_TAP_CAPABILITIES } from '@tapline/tap-sql-base';
 import { mysqlTapConfigSchema, type MysqlTapConfig } from './mysql-config.js';
 import { MysqlDialect } from './mysql-dialect.js';
 
@@ -24,7 +24,7 @@ export const mysqlTap: ProgramDefinition<MysqlTapConfig> = {
   kind: 'tap',
   description: 'Singer tap for MySQL and MariaDB: discovery, FULL_TABLE (resumable, streamed) and INCREMENTAL',
   configSchema: mysqlTapConfigSchema,
-  capabilities: ['catalog', 'discover', 'state', 'properties', 'about', 'activate-version'],
+  capabilities: SQL_TAP_CAPABILITIES,
   async run(context) {
     await runTap(context, () => openMysqlTap(context.config, context.logger));
   },

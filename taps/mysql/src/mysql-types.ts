@@ -3,7 +3,7 @@
  * Buffer for binary columns) becomes the JSON text of a record field.
  */
 import type { JsonSchema } from '@tapline/protocol';
-import type { ColumnType, SqlColumn } from '@tapline/tap-sql-base';
+import { withNull, type ColumnType, type SqlColumn } from '@tapline/tap-sql-base';
 
 /** What introspection learns about a column (information_schema.COLUMNS plus JSON checks). */
 export interface MysqlTypeInfo {
@@ -19,18 +19,6 @@ export interface MysqlTypeInfo {
 
 /** How a driver value becomes JSON text; never called with null. */
 export type Render = (value: unknown) => string;
-
-const nullable = (schema: JsonSchema): JsonSchema => {
-  const type = schema.type;
-  if (type === undefined) return schema;
-  const types = Array.isArray(type) ? type : [type];
-  return { ...schema, type: types.includes('null') ? types : ['null', ...types] };
-};
-
-function withNull(schema: JsonSchema): JsonSchema {
-  const withType = nullable(schema);
-  return Array.isArray(withType.enum) && !withType.enum.includes(null) ? { ...withType, enum: [...withType.enum, null] } : withType;
-}
 
 const ANY_JSON: JsonSchema = { type: ['null', 'object', 'array', 'string', 'number', 'boolean'] };
 

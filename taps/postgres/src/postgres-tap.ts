@@ -1,7 +1,7 @@
 import { type ProgramDefinition } from '@tapline/protocol';
 import { connectPostgres } from '@tapline/postgres-client';
 import { discoverTap, runTap, type TapSource } from '@tapline/tap-base';
-import { SqlTap } from '@tapline/tap-sql-base';
+import { SqlTap, SQL_TAP_CAPABILITIES } from '@tapline/tap-sql-base';
 import { postgresTapConfigSchema, type PostgresTapConfig } from './postgres-config.js';
 import { PostgresDialect } from './postgres-dialect.js';
 
@@ -19,7 +19,7 @@ export const postgresTap: ProgramDefinition<PostgresTapConfig> = {
   kind: 'tap',
   description: 'Singer tap for PostgreSQL: discovery, FULL_TABLE (resumable, read with COPY) and INCREMENTAL',
   configSchema: postgresTapConfigSchema,
-  capabilities: ['catalog', 'discover', 'state', 'properties', 'about', 'activate-version'],
+  capabilities: SQL_TAP_CAPABILITIES,
   async run(context) {
     await runTap(context, () => openPostgresTap(context.config, context.logger));
   },

@@ -8,7 +8,7 @@
  */
 import type { JsonSchema } from '@tapline/protocol';
 import { quoteIdentifier } from '@tapline/postgres-client';
-import type { ColumnType, SqlColumn } from '@tapline/tap-sql-base';
+import { withNull, type ColumnType, type SqlColumn } from '@tapline/tap-sql-base';
 import type { ColumnMode } from './postgres-copy.js';
 
 /** What introspection learns about a column's type (domains resolved to their base type). */
@@ -23,13 +23,6 @@ export interface PostgresTypeInfo {
   /** Arrays: the element type. */
   element?: PostgresTypeInfo;
 }
-
-const nullable = (schema: JsonSchema): JsonSchema => {
-  const type = schema.type;
-  if (type === undefined) return schema;
-  const types = Array.isArray(type) ? type : [type];
-  return { ...schema, type: types.includes('null') ? types : ['null', ...types] };
-};
 
 const DECIMAL: JsonSchema = { type: 'string', format: 'singer.decimal' };
 /** JSON has no NaN or infinities; floats carry them as these strings. */
@@ -91,13 +84,6 @@ function scalarType(info: PostgresTypeInfo): ScalarType | undefined {
   // Other string-like types (domains over text were resolved already; this is citext-likes from extensions).
   if (info.category === 'S') return { schema: { type: 'string' }, orderable: false };
   return undefined;
-}
-
-/** The schema plus JSON null (a branch of its own in an anyOf; a value of its own in an enum). */
-function withNull(schema: JsonSchema): JsonSchema {
-  if (schema.anyOf !== undefined) return { ...schema, anyOf: [...schema.anyOf, { type: 'null' }] };
-  const withType = nullable(schema);
-  return Array.isArray(withType.enum) && !withType.enum.includes(null) ? { ...withType, enum: [...withType.enum, null] } : withType;
 }
 
 export function typeInfoOf(column: SqlColumn): PostgresTypeInfo {
