@@ -2,6 +2,7 @@ import { DataError, type JsonSchema, type Logger, type ProgramDefinition, type S
 import { classifyDuckDBError, openDuckDB, qualifiedName, quoteIdentifier, quoteLiteral, type DuckDBConnection } from '@tapline/duckdb-client';
 import { runTarget } from '@tapline/target-base';
 import {
+  SQL_TARGET_CAPABILITIES,
   SqlTargetDriver,
   identifierFor,
   rowRejected,
@@ -342,7 +343,7 @@ export const duckdbTarget: ProgramDefinition<DuckDBTargetConfig> = {
   kind: 'target',
   description: 'Loads Singer streams into a DuckDB file: Appender into a staging table, then one set-based upsert or insert per batch.',
   configSchema: duckdbTargetConfigSchema,
-  capabilities: ['about', 'upsert', 'append', 'overwrite', 'activate-version', 'hard-delete', 'soft-delete', 'schema-evolution'],
+  capabilities: SQL_TARGET_CAPABILITIES,
   async run(context) {
     const config = context.config;
     const dialect = new DuckDBDialect(config, context.logger);

@@ -4,6 +4,7 @@ import { ConfigurationError, DataError, type Logger, type ProgramDefinition } fr
 import { classifyMysqlError, connectMysql, DATA_ERRNOS, qualifiedName, quoteIdentifier, rejectedPosition, type MysqlConnection } from '@tapline/mysql-client';
 import { runTarget } from '@tapline/target-base';
 import {
+  SQL_TARGET_CAPABILITIES,
   SqlTargetDriver,
   rowRejected,
   type BatchLoad,
@@ -302,7 +303,7 @@ export const mysqlTarget: ProgramDefinition<MysqlTargetConfig> = {
   kind: 'target',
   description: 'Loads Singer streams into MySQL or MariaDB: LOAD DATA LOCAL INFILE (or multi-row INSERTs) into a staging table, then one INSERT ... ON DUPLICATE KEY UPDATE per batch.',
   configSchema: mysqlTargetConfigSchema,
-  capabilities: ['about', 'upsert', 'append', 'overwrite', 'activate-version', 'hard-delete', 'soft-delete', 'schema-evolution'],
+  capabilities: SQL_TARGET_CAPABILITIES,
   async run(context) {
     const config = context.config;
     const namespace = config.default_target_schema ?? config.database;

@@ -5,6 +5,7 @@ import type { Logger, ProgramDefinition } from '@tapline/protocol';
 import { classifyPostgresError, connectPostgres, qualifiedName, quoteIdentifier, type PostgresConnection } from '@tapline/postgres-client';
 import { runTarget } from '@tapline/target-base';
 import {
+  SQL_TARGET_CAPABILITIES,
   SqlTargetDriver,
   rowRejected,
   type BatchLoad,
@@ -253,7 +254,7 @@ export const postgresTarget: ProgramDefinition<PostgresTargetConfig> = {
   kind: 'target',
   description: 'Loads Singer streams into PostgreSQL: COPY into a staging table, then one set-based upsert or insert per batch.',
   configSchema: postgresTargetConfigSchema,
-  capabilities: ['about', 'upsert', 'append', 'overwrite', 'activate-version', 'hard-delete', 'soft-delete', 'schema-evolution'],
+  capabilities: SQL_TARGET_CAPABILITIES,
   async run(context) {
     const config = context.config;
     const dialect = new PostgresDialect(config, context.logger);

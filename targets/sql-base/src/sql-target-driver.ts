@@ -36,6 +36,9 @@ export interface BatchLoad {
 
 export type RetireMode = 'hard' | 'soft';
 
+/** What every SQL target can do (`--about`): the shared driver gives each of them all of it. */
+export const SQL_TARGET_CAPABILITIES = ['about', 'upsert', 'append', 'overwrite', 'activate-version', 'hard-delete', 'soft-delete', 'schema-evolution'];
+
 /** The statements a SQL destination supplies. Every method that changes data commits before it resolves. */
 export interface SqlDialect {
   /** Longest identifier the destination accepts, in bytes (63 for PostgreSQL). */
