@@ -12,7 +12,8 @@ const SPECIAL_DECIMALS = new Set(['NaN', 'Infinity', '-Infinity', '+Infinity']);
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function validDay(year: number, month: number, day: number): boolean {
+/** Whether the day exists in the proleptic Gregorian calendar (29 February in leap years only). */
+export function validDay(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
   if (month === 2 && day === 29) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (DAYS_IN_MONTH[month - 1] ?? 0);

@@ -4,7 +4,7 @@
  * the caller walks each buffer with `indexOf(10)`. `decodeLine` turns one line into a message exactly as
  * `readMessageBatches` would, with the same errors.
  */
-import { DEFAULT_MAX_LINE_LENGTH, LineTooLongError } from './reader.js';
+import { DEFAULT_MAX_LINE_LENGTH, LineTooLongError, isBlank } from './reader.js';
 import { parseMessage, type Message } from './messages.js';
 
 export interface LineChunk {
@@ -58,13 +58,4 @@ export function decodeLine(buffer: Buffer, start: number, end: number, line: num
   if (text.charCodeAt(text.length - 1) === 13 /* \r */) text = text.slice(0, -1);
   if (isBlank(text)) return undefined;
   return parseMessage(text, line);
-}
-
-/** Empty, or only spaces, tabs and carriage returns: skipped, as `readMessageBatches` skips it. */
-function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code !== 32 && code !== 9 && code !== 13) return false;
-  }
-  return true;
 }

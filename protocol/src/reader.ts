@@ -125,7 +125,8 @@ function addLazyLine(raw: string, line: number, batch: ReadMessage[]): void {
   }
 }
 
-function isBlank(text: string): boolean {
+/** Empty, or only spaces, tabs and carriage returns: a line readers skip. */
+export function isBlank(text: string): boolean {
   // Only called per line, so keep it allocation-free: most lines start with '{' and exit at once.
   for (let i = 0; i < text.length; i += 1) {
     const code = text.charCodeAt(i);

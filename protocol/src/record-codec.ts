@@ -1,9 +1,9 @@
 /**
  * A fast path for RECORD lines, on bytes: find where each property's value lies in the line, and prove
  * from those bytes alone that the line is well-formed JSON and that the record matches its SCHEMA. A
- * target can then copy values into its load format without building an object per record. JSON.parse of
- * a 380-byte orders record costs ~2.7 µs, ajv and the garbage of the object about as much again; locating
- * and checking the values here costs about a third of that (see README, "Performance").
+ * target can then copy values into its load format without building an object per record. Measured on
+ * 1M orders lines (~380 bytes): JSON.parse alone ~2.7 µs a line, ajv and the garbage of the object on
+ * top; locating and checking the values here ~1 µs (see targets/postgres/README.md, "Performance").
  *
  * It proves only what it can: a line in an unusual shape (escaped keys, a member the schema does not
  * declare, a string with escapes or non-ASCII text, an integer written `1.0`, a schema keyword it does not
@@ -11,7 +11,7 @@
  * usual error for a bad one. So the fast path never accepts what the slow path would reject, and
  * never rejects anything itself.
  */
-import { SINGER_FORMATS } from './formats.js';
+import { SINGER_FORMATS, validDay } from './formats.js';
 import type { JsonSchema } from './json-schema.js';
 
 const QUOTE = 34;
@@ -171,20 +171,14 @@ function twoDigits(bytes: Buffer, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /** `YYYY-MM-DD` at `i`, a day that exists. */
 function dateAt(bytes: Buffer, i: number): boolean {
   const century = twoDigits(bytes, i);
   const yy = twoDigits(bytes, i + 2);
   const month = twoDigits(bytes, i + 5);
   const day = twoDigits(bytes, i + 8);
-  if (century < 0 || yy < 0 || bytes[i + 4] !== MINUS || bytes[i + 7] !== MINUS || month < 1 || month > 12 || day < 1) return false;
-  if (month === 2 && day === 29) {
-    const year = century * 100 + yy;
-    return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  }
-  return day <= (DAYS_IN_MONTH[month - 1] as number);
+  if (century < 0 || yy < 0 || month < 0 || day < 0 || bytes[i + 4] !== MINUS || bytes[i + 7] !== MINUS) return false;
+  return validDay(century * 100 + yy, month, day);
 }
 
 /**
