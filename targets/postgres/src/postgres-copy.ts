@@ -246,7 +246,7 @@ export function* copyChunks(columns: LoadColumn[], rows: PendingRecord[]): Gener
   yield* out.full;
 }
 
-/** The COPY text of `rows` as one string (for tests and error reports). */
+/** The COPY text of `rows` as one string, for tests. */
 export function copyText(columns: LoadColumn[], rows: PendingRecord[]): string {
   return Buffer.concat([...copyChunks(columns, rows)]).toString('utf8');
 }
