@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@tapline/duckdb-client';
 import { classifyDuckDBError, qualifiedName, quoteIdentifier, quoteLiteral } from '@tapline/duckdb-client';
 import { SyncError } from '@tapline/protocol';
-import { parsePositionValue, type ColumnType, type ReadRequest, type RowBatch, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
+import { parsePositionValue, tableId, tablesFromColumns, type ColumnType, type ReadRequest, type RowBatch, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
 import { duckdbColumnType, literalFor, parseDuckDBType, renderColumn } from './duckdb-types.js';
 
 /**
@@ -60,25 +60,11 @@ export class DuckDBDialect implements SqlDialect {
   async introspect(): Promise<SqlTable[]> {
     const columns = await this.db.query<ColumnRow>(COLUMNS_SQL);
     const keys = await this.db.query<{ schema: string; table: string; columns: string[] }>(PRIMARY_KEYS_SQL);
-    const primaryKeys = new Map(keys.map((row) => [`${row.schema}\u0000${row.table}`, row.columns]));
-    const tables = new Map<string, SqlTable>();
-    for (const row of columns) {
-      const id = `${row.schema}\u0000${row.table}`;
-      let table = tables.get(id);
-      if (table === undefined) {
-        table = {
-          schema: row.schema,
-          name: row.table,
-          columns: [],
-          primaryKey: primaryKeys.get(id) ?? [],
-          isView: row.is_view,
-          ...(row.estimate === null ? {} : { rowEstimate: Number(row.estimate) }),
-        };
-        tables.set(id, table);
-      }
-      table.columns.push({ name: row.column, sqlType: row.sql_type, nullable: row.nullable, detail: parseDuckDBType(row.sql_type) });
-    }
-    return [...tables.values()];
+    const primaryKeys = new Map(keys.map((row) => [tableId(row.schema, row.table), row.columns]));
+    return tablesFromColumns(columns, primaryKeys, {
+      table: (row) => ({ isView: row.is_view, ...(row.estimate === null ? {} : { rowEstimate: Number(row.estimate) }) }),
+      column: (row) => ({ name: row.column, sqlType: row.sql_type, nullable: row.nullable, detail: parseDuckDBType(row.sql_type) }),
+    });
   }
 
   columnType(column: SqlColumn): ColumnType | undefined {

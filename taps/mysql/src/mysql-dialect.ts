@@ -5,7 +5,7 @@
  */
 import type mysql from 'mysql2';
 import { classifyMysqlError, qualifiedName, quoteIdentifier, quoteLiteral, type MysqlConnection } from '@tapline/mysql-client';
-import { parsePositionValue, type ColumnType, type ReadRequest, type RowBatch, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
+import { parsePositionValue, tableId, tablesFromColumns, type ColumnType, type ReadRequest, type RowBatch, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
 import { literalFor, mysqlColumnType, mysqlMappedType, positionText, typeInfoOf, type MysqlTypeInfo, type Render } from './mysql-types.js';
 
 const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
@@ -78,40 +78,29 @@ export class MysqlDialect implements SqlDialect {
     const jsonColumns = new Set<string>();
     for (const check of checks) {
       const match = /^json_valid\(`((?:[^`]|``)*)`\)$/i.exec(String(check.clause).trim());
-      if (match?.[1] !== undefined) jsonColumns.add(`${check.schema}\u0000${check.table}\u0000${match[1].replace(/``/g, '`')}`);
+      if (match?.[1] !== undefined) jsonColumns.add(`${tableId(check.schema, check.table)}\u0000${match[1].replace(/``/g, '`')}`);
     }
     const primaryKeys = new Map<string, string[]>();
     for (const key of keys) {
-      const id = `${key.schema}\u0000${key.table}`;
+      const id = tableId(key.schema, key.table);
       primaryKeys.set(id, [...(primaryKeys.get(id) ?? []), key.column]);
     }
-    const tables = new Map<string, SqlTable>();
-    for (const row of columns) {
-      const id = `${row.schema}\u0000${row.table}`;
-      let table = tables.get(id);
-      if (table === undefined) {
+    return tablesFromColumns(columns, primaryKeys, {
+      table: (row) => {
         const isView = row.kind === 'VIEW';
-        table = {
-          schema: row.schema,
-          name: row.table,
-          columns: [],
-          primaryKey: primaryKeys.get(id) ?? [],
-          isView,
-          database: row.schema,
-          ...(row.estimate === null || isView ? {} : { rowEstimate: Number(row.estimate) }),
+        return { isView, database: row.schema, ...(row.estimate === null || isView ? {} : { rowEstimate: Number(row.estimate) }) };
+      },
+      column: (row, id) => {
+        const info: MysqlTypeInfo = {
+          dataType: row.data_type,
+          columnType: row.column_type,
+          ...(row.max_length === null ? {} : { maxLength: Number(row.max_length) }),
+          json: jsonColumns.has(`${id}\u0000${row.column}`),
+          tinyint1AsBoolean: this.options.tinyint1AsBoolean,
         };
-        tables.set(id, table);
-      }
-      const info: MysqlTypeInfo = {
-        dataType: row.data_type,
-        columnType: row.column_type,
-        ...(row.max_length === null ? {} : { maxLength: Number(row.max_length) }),
-        json: jsonColumns.has(`${id}\u0000${row.column}`),
-        tinyint1AsBoolean: this.options.tinyint1AsBoolean,
-      };
-      table.columns.push({ name: row.column, sqlType: row.column_type, nullable: row.nullable === 'YES', detail: info });
-    }
-    return [...tables.values()];
+        return { name: row.column, sqlType: row.column_type, nullable: row.nullable === 'YES', detail: info };
+      },
+    });
   }
 
   columnType(column: SqlColumn): ColumnType | undefined {

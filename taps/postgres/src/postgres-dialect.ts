@@ -7,7 +7,7 @@
 import { to as copyTo } from 'pg-copy-streams';
 import type { PostgresConnection } from '@tapline/postgres-client';
 import { classifyPostgresError, qualifiedName, quoteIdentifier, quoteLiteral } from '@tapline/postgres-client';
-import { parsePositionValue, type ByteRowBatch, type ColumnType, type ReadRequest, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
+import { parsePositionValue, tableId, tablesFromColumns, type ByteRowBatch, type ColumnType, type ReadRequest, type SqlColumn, type SqlDialect, type SqlTable } from '@tapline/tap-sql-base';
 import { CopyTextRecords } from './postgres-copy.js';
 import { columnRead, literalFor, postgresColumnType, renderColumn, type PostgresTypeInfo } from './postgres-types.js';
 
@@ -87,36 +87,24 @@ export class PostgresDialect implements SqlDialect {
 
   async introspect(): Promise<SqlTable[]> {
     const [columns, keys] = [await this.query<ColumnRow>(COLUMNS_SQL), await this.query<{ schema: string; table: string; columns: string }>(PRIMARY_KEYS_SQL)];
-    const primaryKeys = new Map(keys.map((row) => [`${row.schema}\u0000${row.table}`, parseTextArray(row.columns) ?? []]));
-    const tables = new Map<string, SqlTable>();
-    for (const row of columns) {
-      const id = `${row.schema}\u0000${row.table}`;
-      let table = tables.get(id);
-      if (table === undefined) {
-        table = {
-          schema: row.schema,
-          name: row.table,
-          columns: [],
-          primaryKey: primaryKeys.get(id) ?? [],
-          isView: row.kind === 'v' || row.kind === 'm',
-          ...(row.estimate === null ? {} : { rowEstimate: Number(row.estimate) }),
+    const primaryKeys = new Map(keys.map((row) => [tableId(row.schema, row.table), parseTextArray(row.columns) ?? []]));
+    return tablesFromColumns(columns, primaryKeys, {
+      table: (row) => ({ isView: row.kind === 'v' || row.kind === 'm', ...(row.estimate === null ? {} : { rowEstimate: Number(row.estimate) }) }),
+      column: (row) => {
+        const enumLabels = parseTextArray(row.enum_labels);
+        const elementLabels = parseTextArray(row.element_enum_labels);
+        const info: PostgresTypeInfo = {
+          name: row.type_name,
+          category: row.category,
+          ...(enumLabels === undefined ? {} : { enumLabels }),
+          ...(row.max_length === null ? {} : { maxLength: Number(row.max_length) }),
+          ...(row.element_name === null
+            ? {}
+            : { element: { name: row.element_name, category: row.element_category ?? '', ...(elementLabels === undefined ? {} : { enumLabels: elementLabels }) } }),
         };
-        tables.set(id, table);
-      }
-      const enumLabels = parseTextArray(row.enum_labels);
-      const elementLabels = parseTextArray(row.element_enum_labels);
-      const info: PostgresTypeInfo = {
-        name: row.type_name,
-        category: row.category,
-        ...(enumLabels === undefined ? {} : { enumLabels }),
-        ...(row.max_length === null ? {} : { maxLength: Number(row.max_length) }),
-        ...(row.element_name === null
-          ? {}
-          : { element: { name: row.element_name, category: row.element_category ?? '', ...(elementLabels === undefined ? {} : { enumLabels: elementLabels }) } }),
-      };
-      table.columns.push({ name: row.column, sqlType: row.sql_type, nullable: row.nullable === 't' || row.nullable === 'true', detail: info });
-    }
-    return [...tables.values()];
+        return { name: row.column, sqlType: row.sql_type, nullable: row.nullable === 't' || row.nullable === 'true', detail: info };
+      },
+    });
   }
 
   columnType(column: SqlColumn): ColumnType | undefined {

@@ -13,7 +13,7 @@ import {
   type JsonSchema,
 } from '@tapline/protocol';
 import type { SqlTapConfig } from './sql-config.js';
-import type { SqlDialect, SqlTable } from './sql-dialect.js';
+import type { SqlColumn, SqlDialect, SqlTable } from './sql-dialect.js';
 
 export function streamIdOf(table: { schema: string; name: string }): string {
   return `${table.schema}-${table.name}`;
@@ -92,4 +92,32 @@ export function tableNameOf(stream: CatalogStream): { schema: string; name: stri
     });
   }
   return { schema, name };
+}
+
+/** The key of a table in the maps introspection builds. */
+export function tableId(schema: string, table: string): string {
+  return `${schema}\u0000${table}`;
+}
+
+/**
+ * Tables from introspection's rows, one per column in table and column order: what every dialect's
+ * `introspect` returns once it has read its catalog. The dialect says what a row's table is (view,
+ * estimate, database) and what its column is.
+ */
+export function tablesFromColumns<Row extends { schema: string; table: string }>(
+  rows: Row[],
+  primaryKeys: Map<string, string[]>,
+  describe: { table(row: Row): Pick<SqlTable, 'isView' | 'rowEstimate' | 'database'>; column(row: Row, id: string): SqlColumn },
+): SqlTable[] {
+  const tables = new Map<string, SqlTable>();
+  for (const row of rows) {
+    const id = tableId(row.schema, row.table);
+    let table = tables.get(id);
+    if (table === undefined) {
+      table = { schema: row.schema, name: row.table, columns: [], primaryKey: primaryKeys.get(id) ?? [], ...describe.table(row) };
+      tables.set(id, table);
+    }
+    table.columns.push(describe.column(row, id));
+  }
+  return [...tables.values()];
 }
