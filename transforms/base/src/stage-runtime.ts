@@ -9,6 +9,10 @@
  * order; the spool is replayed once the plans its head waits for are fitted. A STATE therefore never
  * overtakes a record before it, whichever stream that record belongs to.
  *
+ * Bytes. Lines are read, spooled and written as bytes. A RECORD line in the usual compact shape has only
+ * the columns its plan names located and decoded (RecordScanner), and is written as it came, or with just
+ * its changed values (or renamed keys) replaced; any other line is parsed in full, with the usual errors.
+ *
  * Memory. The spool is in memory up to 8 MB, then on disk (`spill_dir`); the plans' statistics are
  * bounded accumulators. So a stream of any length is fitted exactly on all of its records with memory
  * that does not grow, at the cost of writing it to disk once. `fit_max_rows: N` fits on the first N
@@ -16,22 +20,21 @@
  */
 import {
   DataError,
-  LazyRecordMessage,
   ProgressReporter,
-  parseMessage,
-  readMessageBatches,
+  decodeLine,
+  readLineChunks,
   type JsonSchema,
   type Logger,
   type Message,
   type ProgramContext,
   type ProgramDefinition,
-  type ReadMessage,
   type RecordMessage,
   type SchemaMessage,
   type StateMessage,
 } from '@tapline/protocol';
 import { paramsFromState, readParamsFile, stateWithParams, writeParamsFile } from './fitted-params.js';
-import { RecordScanner } from './record-scanner.js';
+import { LineOutput } from './line-output.js';
+import { RecordEnvelope, RecordScanner } from './record-scanner.js';
 import { Spool } from './spool.js';
 import { namedColumns, streamOptionsFor, type BaseStageConfig, type BaseStreamOptions } from './stage-config.js';
 
@@ -66,14 +69,22 @@ export interface StreamPlan<Params = unknown> {
    */
   transformValues?(values: unknown[], line: number): boolean;
   /**
-   * Fastest path, for plans that work on the text (renaming keys): the line to write, null to drop it,
-   * or undefined to fall back to `transform` on the parsed record.
+   * With `columns`, for plans that rename keys: the runtime replaces the keys in the line's bytes. A record
+   * holding a key that is not in `columns` (or an escaped one) goes through `transform` instead.
    */
-  transformLine?(raw: string, line: number): string | null | undefined;
+  renameKeys?: KeyRenames;
   /** The record to write, or null to drop it. May modify and return `record`. */
   transform(record: Record<string, unknown>, line: number): Record<string, unknown> | null;
   /** End-of-run lines for stderr: per column what was done, with counts. */
   report(): string[];
+}
+
+/** Keys a plan renames in place (see StreamPlan.renameKeys). */
+export interface KeyRenames {
+  /** Per column (in `columns` order) the JSON text of its new key, quotes included; undefined keeps it. */
+  keys: readonly (string | undefined)[];
+  /** Counted by the runtime: records whose keys it renamed in place. */
+  records: number;
 }
 
 export interface PlanContext {
@@ -96,16 +107,11 @@ export interface StageDefinition<Options extends BaseStreamOptions = BaseStreamO
   planStream(schema: SchemaMessage, options: Options, context: PlanContext): StreamPlan<Params> | undefined;
 }
 
-type EntryKind = 'P' | 'S' | 'T' | 'R';
-
-interface Entry {
-  kind: EntryKind;
-  /** Plan id for S and R entries, else -1. */
-  planId: number;
-  line: number;
-  raw: string;
-  message?: Message | undefined;
-}
+/** Spool and emit tags: the kind in the low two bits, the plan id above them. */
+const PASS = 0;
+const SCHEMA = 1;
+const STATE = 2;
+const RECORD = 3;
 
 interface PlanState {
   id: number;
@@ -117,7 +123,7 @@ interface PlanState {
   written: number;
   dropped: number;
   paramsSource: 'fitted' | 'restored' | 'none';
-  /** For plans that name their columns: the line scanner and a scratch array of decoded values. */
+  /** For plans that name their columns: the record scanner and a scratch array of decoded values. */
   scanner: RecordScanner | undefined;
   before: unknown[];
   /** The values handed to observeValues and transformValues (reused). */
@@ -131,53 +137,57 @@ function encodeValue(value: unknown): string {
   return value === undefined ? 'null' : JSON.stringify(value);
 }
 
-/**
- * The line with the values that differ from `before` (from index `first` on) re-encoded in place, in
- * text order; values for columns the line lacks are appended at the record's end, in column order.
- */
-function spliceValues(scanner: RecordScanner, raw: string, values: readonly unknown[], before: readonly unknown[], first: number): string {
-  const columns = scanner.columns;
-  let edits: [number, number, string][] | undefined;
-  let appended = '';
-  let members = scanner.members;
-  for (let i = first; i < columns.length; i += 1) {
-    const value = values[i];
-    if (value === before[i]) continue;
-    if (scanner.keyStarts[i] !== -1) {
-      (edits ??= []).push([scanner.valueStarts[i] as number, scanner.valueEnds[i] as number, encodeValue(value)]);
-    } else if (value !== undefined) {
-      appended += `${members > 0 ? ',' : ''}${JSON.stringify(columns[i])}:${encodeValue(value)}`;
-      members += 1;
-    }
-  }
-  if (appended !== '') (edits ??= []).push([scanner.close, scanner.close, appended]);
-  return edits === undefined ? raw : spliceEdits(raw, edits);
-}
-
-/** `raw` with each [start, end) range replaced by its text; the ranges do not overlap, in any order. */
-export function spliceEdits(raw: string, edits: [number, number, string][]): string {
-  if (edits.length === 1) {
-    const [start, end, replacement] = edits[0] as [number, number, string];
-    return raw.slice(0, start) + replacement + raw.slice(end);
-  }
-  edits.sort((a, b) => a[0] - b[0]);
-  let text = '';
-  let position = 0;
-  for (const [start, end, replacement] of edits) {
-    text += raw.slice(position, start) + replacement;
-    position = end;
-  }
-  return text + raw.slice(position);
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Replacements in one line, collected and then written in text order: [start, end) of the line becomes
+ * `texts[i]`. Reused from line to line.
+ */
+class LineEdits {
+  starts: number[] = [];
+  ends: number[] = [];
+  texts: string[] = [];
+  ascii: boolean[] = [];
+  count = 0;
+
+  add(start: number, end: number, text: string, ascii: boolean): void {
+    // Insertion in order of start: a line has a handful of edits at most.
+    let k = this.count;
+    while (k > 0 && (this.starts[k - 1] as number) > start) {
+      this.starts[k] = this.starts[k - 1] as number;
+      this.ends[k] = this.ends[k - 1] as number;
+      this.texts[k] = this.texts[k - 1] as string;
+      this.ascii[k] = this.ascii[k - 1] as boolean;
+      k -= 1;
+    }
+    this.starts[k] = start;
+    this.ends[k] = end;
+    this.texts[k] = text;
+    this.ascii[k] = ascii;
+    this.count += 1;
+  }
+
+  /** Write the line [start, end) of `bytes` with the edits applied, then clear them. */
+  writeLine(out: LineOutput, bytes: Buffer, start: number, end: number): void {
+    let position = start;
+    for (let k = 0; k < this.count; k += 1) {
+      out.bytes(bytes, position, this.starts[k] as number);
+      out.write(this.texts[k] as string, this.ascii[k] as boolean);
+      position = this.ends[k] as number;
+    }
+    out.bytes(bytes, position, end);
+    out.endLine();
+    this.count = 0;
+  }
 }
 
 export class StageRuntime<Options extends BaseStreamOptions, Params> {
   private readonly config: BaseStageConfig & Record<string, unknown>;
   private readonly logger: Logger;
-  private readonly output: ProgramContext['output'];
+  private readonly writer: ProgramContext['output'];
+  private readonly out: LineOutput;
   private readonly plans: PlanState[] = [];
   /** Current plan per stream at intake; null = passed through. */
   private readonly intakePlan = new Map<string, PlanState | null>();
@@ -190,9 +200,17 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   private readonly seenStreams = new Set<string>();
   private readonly seenColumns = new Map<string, Set<string>>();
   private spool: Spool;
-  private blocked = false;
   private readonly progress: ProgressReporter;
   private readonly fitMaxRows: number | undefined;
+  /** RECORD envelopes at intake and at emit (which interleave while the spool is replayed). */
+  private readonly intakeEnvelope = new RecordEnvelope();
+  private readonly emitEnvelope = new RecordEnvelope(false);
+  /** The stream of the last fast-path RECORD at intake, and its plan (the Map lookup skipped line to line). */
+  private cachedStream = '';
+  private cachedPlan: PlanState | null | undefined;
+  private readonly edits = new LineEdits();
+  /** Scratch space for a record's saved scan on its way to the spool. */
+  private scan = Buffer.alloc(256);
 
   constructor(
     context: ProgramContext<BaseStageConfig & Record<string, unknown>>,
@@ -200,7 +218,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   ) {
     this.config = context.config;
     this.logger = context.logger;
-    this.output = context.output;
+    this.writer = context.output;
+    this.out = new LineOutput(context.output);
     this.spool = new Spool(this.config.spill_dir);
     this.progress = new ProgressReporter(this.logger, { unit: 'records' });
     this.fitMaxRows = this.config.fit_max_rows;
@@ -217,17 +236,24 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
         }
       }
       if (initialState !== undefined) this.harvestParams(initialState);
-      for await (const batch of readMessageBatches(input as AsyncIterable<Buffer>, { lazyRecords: true })) {
-        for (const read of batch) {
-          const ready = this.intake(read);
-          if (ready) await this.replaySpool();
+      for await (const { buffer, firstLine } of readLineChunks(input as AsyncIterable<Buffer>)) {
+        let ready = false;
+        let line = firstLine;
+        for (let start = 0; start < buffer.length; line += 1) {
+          const newline = buffer.indexOf(10, start);
+          const stop = newline < 0 ? buffer.length : newline;
+          const end = stop > start && buffer[stop - 1] === 13 ? stop - 1 : stop;
+          if (this.intake(buffer, start, end, line)) ready = true;
+          start = stop + 1;
         }
-        if (this.blocked) await this.waitForOutput();
+        if (ready) await this.replaySpool();
+        await this.handOutput();
         if (signal?.aborted) return;
       }
       for (const state of this.plans) if (state.status === 'fitting') this.fitPlan(state);
       await this.replaySpool();
-      await this.output.drain();
+      await this.handOutput();
+      await this.writer.drain();
       if (this.config.params_file !== undefined && this.currentParams.size > 0) {
         await writeParamsFile(this.config.params_file, this.stage.name, Object.fromEntries(this.currentParams));
       }
@@ -237,9 +263,13 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
   }
 
-  private async waitForOutput(): Promise<void> {
-    await this.output.drain();
-    this.blocked = false;
+  /** Give the written lines to the writer, and wait when it is full. */
+  private async handOutput(): Promise<void> {
+    this.out.hand();
+    if (this.out.blocked) {
+      await this.writer.drain();
+      this.out.blocked = false;
+    }
   }
 
   private harvestParams(stateValue: unknown): void {
@@ -256,62 +286,121 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
   }
 
-  /** Take one message from the input; returns true when a plan just became ready (replay the spool). */
-  private intake(read: ReadMessage): boolean {
-    const { message, line, raw } = read;
+  /** Take the line at [start, end) of `bytes`; returns true when a plan just became ready (replay the spool). */
+  private intake(bytes: Buffer, start: number, end: number, line: number): boolean {
+    const envelope = this.intakeEnvelope;
+    if (envelope.read(bytes, start, end)) {
+      if (envelope.stream !== this.cachedStream) {
+        this.cachedStream = envelope.stream;
+        this.cachedPlan = this.intakePlan.get(envelope.stream);
+      }
+      return this.intakeRecord(this.cachedPlan, envelope.stream, bytes, start, end, envelope.open, line, undefined);
+    }
+    const message = decodeLine(bytes, start, end, line);
+    if (message === undefined) return false; // a blank line
     switch (message.type) {
       case 'RECORD': {
         const stream = (message as RecordMessage).stream;
-        this.progress.count(stream);
-        const state = this.intakePlan.get(stream);
-        if (state === undefined) {
-          throw new DataError('RECORD before any SCHEMA of its stream', {
-            stream,
-            line,
-            hint: 'The program before this stage must send a SCHEMA message before the records of a stream',
-          });
-        }
-        if (state === null) {
-          this.route({ kind: 'P', planId: -1, line, raw });
-          return false;
-        }
-        if (state.status === 'undecided') this.decide(state);
-        if (state.status === 'fitting') {
-          if (!(state.plan.observeValues && this.observeValues(state, message as RecordMessage, raw, line))) {
-            state.plan.observe?.(this.recordFor(state, message as RecordMessage, raw), line);
-          }
-          state.observed += 1;
-          if (this.fitMaxRows !== undefined && state.observed >= this.fitMaxRows) {
-            // Spool this record first: it is before the ones that will now stream through.
-            this.route({ kind: 'R', planId: state.id, line, raw, message });
-            this.fitPlan(state);
-            return true;
-          }
-        }
-        this.route({ kind: 'R', planId: state.id, line, raw, message });
-        return false;
+        return this.intakeRecord(this.intakePlan.get(stream), stream, bytes, start, end, -1, line, message as RecordMessage);
       }
       case 'SCHEMA':
-        this.intakeSchema(message as SchemaMessage, line, raw);
+        this.intakeSchema(message as SchemaMessage, bytes, start, end, line);
         return false;
       case 'STATE':
         this.harvestParams((message as StateMessage).value);
-        this.route({ kind: 'T', planId: -1, line, raw, message });
+        this.route(STATE, line, bytes, start, end, message);
         return false;
       default:
         // ACTIVATE_VERSION, BATCH and types we do not know pass on exactly as they came.
-        this.route({ kind: 'P', planId: -1, line, raw });
+        this.route(PASS, line, bytes, start, end, undefined);
         return false;
     }
   }
 
-  private intakeSchema(schema: SchemaMessage, line: number, raw: string): void {
+  /**
+   * One RECORD: observed when its plan is fitting, then routed. `open` is the record object's `{` for a
+   * line in the usual shape (-1 otherwise); `message` is the parsed line when it had to be parsed.
+   */
+  private intakeRecord(
+    state: PlanState | null | undefined,
+    stream: string,
+    bytes: Buffer,
+    start: number,
+    end: number,
+    open: number,
+    line: number,
+    message: RecordMessage | undefined,
+  ): boolean {
+    this.progress.count(stream);
+    if (state === undefined) {
+      throw new DataError('RECORD before any SCHEMA of its stream', {
+        stream,
+        line,
+        hint: 'The program before this stage must send a SCHEMA message before the records of a stream',
+      });
+    }
+    if (state === null) {
+      this.route(PASS, line, bytes, start, end, undefined);
+      return false;
+    }
+    if (state.status === 'undecided') this.decide(state);
+    const tag = state.id * 4 + RECORD;
+    if (state.status === 'fitting') {
+      const scanner = state.scanner;
+      const scanned = this.observe(state, bytes, start, end, open, line, message);
+      state.observed += 1;
+      // The record goes to the spool with its scan: the replay will not scan it again.
+      let scanSize = 0;
+      if (scanned && scanner !== undefined) {
+        scanSize = scanner.savedSize;
+        if (this.scan.length < 4 * scanSize) this.scan = Buffer.alloc(4 * scanSize);
+        scanner.save(this.scan, start);
+      }
+      if (this.fitMaxRows !== undefined && state.observed >= this.fitMaxRows) {
+        // Spool this record first: it is before the ones that will now stream through.
+        this.route(tag, line, bytes, start, end, undefined, this.scan, 0, scanSize);
+        this.fitPlan(state);
+        return true;
+      }
+      this.route(tag, line, bytes, start, end, undefined, this.scan, 0, scanSize);
+      return false;
+    }
+    this.route(tag, line, bytes, start, end, undefined);
+    return false;
+  }
+
+  /**
+   * Show one record to a fitting plan: its values by position when the line can be scanned, else the
+   * record. True when the line was scanned (the plan's scanner holds where its values are).
+   */
+  private observe(state: PlanState, bytes: Buffer, start: number, end: number, open: number, line: number, message: RecordMessage | undefined): boolean {
+    const plan = state.plan;
+    const scanner = state.scanner;
+    if (scanner !== undefined && open >= 0 && scanner.scan(bytes, open, end)) {
+      const values = state.values;
+      const count = scanner.columns.length;
+      for (let i = 0; i < count; i += 1) values[i] = scanner.value(bytes, i);
+      if (plan.observeValues) {
+        plan.observeValues(values, line);
+        return true;
+      }
+      // A record of just the plan's columns.
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < count; i += 1) if (values[i] !== undefined) record[scanner.columns[i] as string] = values[i];
+      plan.observe?.(record, line);
+      return true;
+    }
+    if (plan.observe !== undefined) plan.observe((message ?? (decodeLine(bytes, start, end, line) as RecordMessage)).record, line);
+    return false;
+  }
+
+  private intakeSchema(schema: SchemaMessage, bytes: Buffer, start: number, end: number, line: number): void {
     const stream = schema.stream;
     const identity = JSON.stringify(schema);
     const previous = this.intakePlan.get(stream);
     // Taps often repeat an unchanged SCHEMA; keep the plan (and its fit) rather than start another.
     if (previous !== undefined && this.lastSchema.get(stream) === identity) {
-      this.route(previous === null ? { kind: 'P', planId: -1, line, raw } : { kind: 'S', planId: previous.id, line, raw });
+      this.route(previous === null ? PASS : previous.id * 4 + SCHEMA, line, bytes, start, end, undefined);
       return;
     }
     this.lastSchema.set(stream, identity);
@@ -329,9 +418,10 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
             line,
             hasSavedParams: this.savedParams.has(stream) || this.currentParams.has(stream),
           });
+    this.cachedStream = '';
     if (plan === undefined) {
       this.intakePlan.set(stream, null);
-      this.route({ kind: 'P', planId: -1, line, raw });
+      this.route(PASS, line, bytes, start, end, undefined);
       return;
     }
     const needsFit = typeof plan.fit === 'function';
@@ -345,13 +435,14 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       written: 0,
       dropped: 0,
       paramsSource: 'none',
-      scanner: plan.columns ? new RecordScanner(plan.columns, true) : undefined,
+      // Renaming keys needs every key of the line; otherwise the scan may stop at the last wanted column.
+      scanner: plan.columns ? new RecordScanner(plan.columns, plan.renameKeys === undefined) : undefined,
       before: [],
       values: [],
     };
     this.plans.push(state);
     this.intakePlan.set(stream, state);
-    this.route({ kind: 'S', planId: state.id, line, raw });
+    this.route(state.id * 4 + SCHEMA, line, bytes, start, end, undefined);
   }
 
   /** At a plan's first record: parameters in use for the stream, saved ones, or fit afresh. */
@@ -378,12 +469,18 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     this.logger.info(`fitted stream "${state.stream}" on ${state.observed.toLocaleString('en-US')} records${scope}`);
   }
 
-  private route(entry: Entry): void {
-    if (this.spool.length > 0 || (entry.kind === 'R' && (this.plans[entry.planId] as PlanState).status !== 'ready')) {
-      this.spool.append(`${entry.kind}${entry.planId}\t${entry.line}\t${entry.raw}`);
+  /**
+   * Write the line now, or spool it when something before it (or its own plan) is still waiting. A
+   * RECORD line may come with its scan saved (`scan` int32s at `scanAt`, see RecordScanner.save), so
+   * that it is not scanned again.
+   */
+  private route(tag: number, line: number, bytes: Buffer, start: number, end: number, message: Message | undefined, scan?: Buffer, scanAt = 0, scanSize = 0): void {
+    if (this.spool.length > 0 || ((tag & 3) === RECORD && (this.plans[tag >> 2] as PlanState).status !== 'ready')) {
+      this.spool.append(tag, line, bytes, start, end, scan, scanAt, scanSize);
       return;
     }
-    this.emit(entry);
+    if ((tag & 3) === RECORD) this.emitRecord(this.plans[tag >> 2] as PlanState, bytes, start, end, line, scanSize > 0 ? (scan as Buffer) : undefined, scanAt);
+    else this.emit(tag, line, bytes, start, end, message);
   }
 
   /** Replay the spool through route(): what can be written is, the rest goes to a fresh spool in order. */
@@ -391,154 +488,159 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     if (this.spool.length === 0) return;
     const old = this.spool;
     this.spool = new Spool(this.config.spill_dir);
-    for await (const lines of old.drain()) {
-      for (const text of lines) {
-        const tab = text.indexOf('\t');
-        const tab2 = text.indexOf('\t', tab + 1);
-        this.route({
-          kind: text[0] as EntryKind,
-          planId: Number(text.slice(1, tab)),
-          line: Number(text.slice(tab + 1, tab2)),
-          raw: text.slice(tab2 + 1),
-        });
+    let sinceHand = 0;
+    for (const entry of old.drain()) {
+      this.route(entry.tag, entry.line, entry.bytes, entry.start, entry.end, undefined, entry.bytes, entry.numbersAt, entry.numbers);
+      if (++sinceHand === 4096) {
+        sinceHand = 0;
+        await this.handOutput();
       }
-      if (this.blocked) await this.waitForOutput();
     }
   }
 
-  private writeLine(line: string): void {
-    if (!this.output.writeLine(line)) this.blocked = true;
-  }
-
-  private emit(entry: Entry): void {
-    switch (entry.kind) {
-      case 'P':
-        this.writeLine(entry.raw);
+  private emit(tag: number, line: number, bytes: Buffer, start: number, end: number, message: Message | undefined): void {
+    switch (tag & 3) {
+      case PASS:
+        this.out.line(bytes, start, end);
         return;
-      case 'S':
-        this.writeLine(JSON.stringify((this.plans[entry.planId] as PlanState).plan.outputSchema));
+      case SCHEMA:
+        this.out.text(JSON.stringify((this.plans[tag >> 2] as PlanState).plan.outputSchema));
         return;
-      case 'T': {
+      case STATE: {
         if (this.currentParams.size === 0) {
-          this.writeLine(entry.raw);
+          this.out.line(bytes, start, end);
           return;
         }
-        const message = (entry.message ?? parseMessage(entry.raw, entry.line)) as StateMessage;
-        if (!isObject(message.value)) {
-          this.writeLine(entry.raw);
+        const state = (message ?? decodeLine(bytes, start, end, line)) as StateMessage;
+        if (!isObject(state.value)) {
+          this.out.line(bytes, start, end);
           return;
         }
-        const value = stateWithParams(message.value, this.stage.name, Object.fromEntries(this.currentParams));
-        this.writeLine(JSON.stringify({ ...message, value }));
+        const value = stateWithParams(state.value, this.stage.name, Object.fromEntries(this.currentParams));
+        this.out.text(JSON.stringify({ ...state, value }));
         return;
       }
-      case 'R': {
-        const state = this.plans[entry.planId] as PlanState;
-        if (state.plan.transformLine) {
-          const text = state.plan.transformLine(entry.raw, entry.line);
-          if (text !== undefined) {
-            if (text === null) state.dropped += 1;
-            else {
-              state.written += 1;
-              this.writeLine(text);
-            }
-            return;
-          }
-        }
-        if (state.scanner && this.emitColumns(state, entry.raw, entry.line)) return;
-        let message = (entry.message ?? parseMessage(entry.raw, entry.line)) as RecordMessage;
-        if (message instanceof LazyRecordMessage) message = message.resolve();
-        const result = state.plan.transform(message.record, entry.line);
-        if (result === null) {
-          state.dropped += 1;
-          return;
-        }
-        message.record = result;
-        state.written += 1;
-        this.writeLine(JSON.stringify(message));
-        return;
-      }
+      default:
+        this.emitRecord(this.plans[tag >> 2] as PlanState, bytes, start, end, line, undefined, 0);
     }
   }
 
-  /** observeValues through the column scanner; false when the line could not be scanned. */
-  private observeValues(state: PlanState, message: RecordMessage, raw: string, line: number): boolean {
-    const scanner = state.scanner;
-    if (scanner === undefined || (message instanceof LazyRecordMessage && message.isParsed) || !scanner.scan(raw)) return false;
-    const values = state.values;
-    const count = scanner.columns.length;
-    for (let i = 0; i < count; i += 1) values[i] = scanner.value(raw, i);
-    (state.plan.observeValues as NonNullable<StreamPlan['observeValues']>)(values, line);
-    return true;
-  }
-
-  /** The record a plan observes: only its columns when it names them and the line can be scanned. */
-  private recordFor(state: PlanState, message: RecordMessage, raw: string): Record<string, unknown> {
-    const scanner = state.scanner;
-    if (scanner && !(message instanceof LazyRecordMessage && message.isParsed) && scanner.scan(raw)) {
-      const record: Record<string, unknown> = {};
-      const columns = scanner.columns;
-      for (let i = 0; i < columns.length; i += 1) {
-        if (scanner.keyStarts[i] !== -1) record[columns[i] as string] = scanner.value(raw, i);
-      }
-      return record;
-    }
-    return message.record;
-  }
-
-  /** transformValues through the column fast path; false when the line could not be scanned. */
-  private emitValues(state: PlanState, raw: string, line: number): boolean {
-    const scanner = state.scanner as RecordScanner;
-    if (!scanner.scan(raw)) return false;
-    const columns = scanner.columns;
-    const count = columns.length;
-    const values = state.values;
-    const before = state.before;
-    for (let i = 0; i < count; i += 1) before[i] = values[i] = scanner.value(raw, i);
-    if (!(state.plan.transformValues as NonNullable<StreamPlan['transformValues']>)(values, line)) {
-      state.dropped += 1;
+  /** Whether the record's columns are located: from its saved scan, or by scanning it now. */
+  private located(scanner: RecordScanner, bytes: Buffer, start: number, end: number, scan: Buffer | undefined, scanAt: number): boolean {
+    if (scan !== undefined) {
+      scanner.load(scan, scanAt, start);
       return true;
+    }
+    return this.emitEnvelope.read(bytes, start, end) && scanner.scan(bytes, this.emitEnvelope.open, end);
+  }
+
+  private emitRecord(state: PlanState, bytes: Buffer, start: number, end: number, line: number, scan: Buffer | undefined, scanAt: number): void {
+    const scanner = state.scanner;
+    if (scanner !== undefined && this.located(scanner, bytes, start, end, scan, scanAt)) {
+      const plan = state.plan;
+      if (plan.renameKeys !== undefined) {
+        if (scanner.unknownKeys === 0) {
+          this.emitRenamed(state, plan.renameKeys, bytes, start, end);
+          return;
+        }
+      } else if (plan.transformValues !== undefined) {
+        this.emitValues(state, plan.transformValues, bytes, start, end, line);
+        return;
+      } else {
+        this.emitColumns(state, bytes, start, end, line);
+        return;
+      }
+    }
+    const message = decodeLine(bytes, start, end, line) as RecordMessage;
+    const result = state.plan.transform(message.record, line);
+    if (result === null) {
+      state.dropped += 1;
+      return;
+    }
+    message.record = result;
+    state.written += 1;
+    this.out.text(JSON.stringify(message));
+  }
+
+  /** The line with its keys renamed in place. */
+  private emitRenamed(state: PlanState, renames: KeyRenames, bytes: Buffer, start: number, end: number): void {
+    const scanner = state.scanner as RecordScanner;
+    const edits = this.edits;
+    const keys = renames.keys;
+    for (let i = 0; i < keys.length; i += 1) {
+      const rename = keys[i];
+      const at = scanner.keyStarts[i] as number;
+      if (rename === undefined || at === -1) continue;
+      edits.add(at, at + scanner.keyLength(i), rename, false);
     }
     state.written += 1;
-    // Most records keep every value (nothing to impute, no flag): write the line as it came.
-    let changed = -1;
-    for (let i = 0; i < count; i += 1) {
-      if (values[i] !== before[i]) {
-        changed = i;
-        break;
-      }
+    if (edits.count === 0) this.out.line(bytes, start, end);
+    else {
+      renames.records += 1;
+      edits.writeLine(this.out, bytes, start, end);
     }
-    if (changed === -1) {
-      this.writeLine(raw);
-      return true;
-    }
-    this.writeLine(spliceValues(scanner, raw, values, before, changed));
-    return true;
   }
 
-  /** Transform through the column fast path; false when the line could not be scanned. */
-  private emitColumns(state: PlanState, raw: string, line: number): boolean {
-    if (state.plan.transformValues) return this.emitValues(state, raw, line);
+  /** transformValues on the scanned values; the line is written as it came, or with its changed values replaced. */
+  private emitValues(state: PlanState, transform: NonNullable<StreamPlan['transformValues']>, bytes: Buffer, start: number, end: number, line: number): void {
     const scanner = state.scanner as RecordScanner;
-    if (!scanner.scan(raw)) return false;
+    const count = scanner.columns.length;
+    const values = state.values;
+    const before = state.before;
+    for (let i = 0; i < count; i += 1) before[i] = values[i] = scanner.value(bytes, i);
+    if (!transform(values, line)) {
+      state.dropped += 1;
+      return;
+    }
+    state.written += 1;
+    this.writeChanged(scanner, values, before, bytes, start, end);
+  }
+
+  /** `transform` on a record of just the plan's columns, decoded from the line. */
+  private emitColumns(state: PlanState, bytes: Buffer, start: number, end: number, line: number): void {
+    const scanner = state.scanner as RecordScanner;
     const columns = scanner.columns;
     const record: Record<string, unknown> = {};
     const before = state.before;
     for (let i = 0; i < columns.length; i += 1) {
-      const value = scanner.value(raw, i);
+      const value = scanner.value(bytes, i);
       before[i] = value;
       if (value !== undefined) record[columns[i] as string] = value;
     }
     const result = state.plan.transform(record, line);
     if (result === null) {
       state.dropped += 1;
-      return true;
+      return;
     }
     state.written += 1;
     const values = state.values;
     for (let i = 0; i < columns.length; i += 1) values[i] = result[columns[i] as string];
-    this.writeLine(spliceValues(scanner, raw, values, before, 0));
-    return true;
+    this.writeChanged(scanner, values, before, bytes, start, end);
+  }
+
+  /**
+   * The line with the values that differ from `before` re-encoded in place; values for columns the line
+   * lacks are added at the record's end, in column order. Most records change nothing (nothing to impute,
+   * no flag) and are copied as they came.
+   */
+  private writeChanged(scanner: RecordScanner, values: readonly unknown[], before: readonly unknown[], bytes: Buffer, start: number, end: number): void {
+    const columns = scanner.columns;
+    const edits = this.edits;
+    let appended = '';
+    let members = scanner.members;
+    for (let i = 0; i < columns.length; i += 1) {
+      const value = values[i];
+      if (value === before[i]) continue;
+      if (scanner.keyStarts[i] !== -1) {
+        edits.add(scanner.valueStarts[i] as number, scanner.valueEnds[i] as number, encodeValue(value), typeof value !== 'string');
+      } else if (value !== undefined) {
+        appended += `${members > 0 ? ',' : ''}${JSON.stringify(columns[i])}:${encodeValue(value)}`;
+        members += 1;
+      }
+    }
+    if (appended !== '') edits.add(scanner.close, scanner.close, appended, false);
+    if (edits.count === 0) this.out.line(bytes, start, end);
+    else edits.writeLine(this.out, bytes, start, end);
   }
 
   private finalReport(): void {

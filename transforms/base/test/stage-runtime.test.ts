@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { executeProgram, validateConfig } from '@tapline/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordScanner, Spool, decodeValue, numericKind, stageConfigSchema, stageProgram, streamOptionsFor, type StageDefinition } from '../src/index.js';
+import { RecordEnvelope, RecordScanner, Spool, decodeBytes, numericKind, stageConfigSchema, stageProgram, streamOptionsFor, type StageDefinition } from '../src/index.js';
 
 /** A toy stage: subtracts the stream's mean from `x` (fitted), so order and params are easy to see. */
 interface Params { mean: number }
@@ -226,31 +226,58 @@ describe('transform-base runtime', () => {
   });
 });
 
+/** Scan a whole line: the envelope first, then the record object. */
+function scanLine(scanner: RecordScanner, line: string): { ok: boolean; bytes: Buffer } {
+  const bytes = Buffer.from(line);
+  const envelope = new RecordEnvelope();
+  return { ok: envelope.read(bytes, 0, bytes.length) && scanner.scan(bytes, envelope.open, bytes.length), bytes };
+}
+
 describe('RecordScanner', () => {
   it('finds top-level members only, skipping nested objects, arrays and escaped quotes', () => {
-    const scanner = new RecordScanner(['x', 'note']);
-    const line = '{"type":"RECORD","stream":"s","version":3,"record":{"note":"a \\"x\\": 1","nested":{"x":1,"arr":["}"]},"x" : -1.5e3 },"time_extracted":"t"}';
-    expect(scanner.scan(line)).toBe(true);
-    expect(scanner.value(line, 0)).toBe(-1500);
-    expect(scanner.value(line, 1)).toBe('a "x": 1');
-    expect(scanner.members).toBe(3);
+    const scanner = new RecordScanner(['x', 'note', 'é']);
+    const line = '{"type": "RECORD", "stream":"s","version":3,"record":{"note":"a \\"x\\": 1 ✓","nested":{"x":1,"arr":["}"]},"x" : -1.5e3 ,"é":"ü"},"time_extracted":"t"}';
+    const { ok, bytes } = scanLine(scanner, line);
+    expect(ok).toBe(true);
+    expect(scanner.value(bytes, 0)).toBe(-1500);
+    expect(scanner.value(bytes, 1)).toBe('a "x": 1 ✓');
+    expect(scanner.value(bytes, 2)).toBe('ü');
+    expect(scanner.members).toBe(4);
     expect(scanner.unknownKeys).toBe(1);
   });
 
-  it('gives up on escaped keys and truncated lines (the caller parses in full)', () => {
+  it('gives up on escaped keys, truncated lines, control characters and malformed wanted values', () => {
     const scanner = new RecordScanner(['x']);
-    expect(scanner.scan('{"type":"RECORD","stream":"s","record":{"\\u0078":1}}')).toBe(false);
-    expect(scanner.scan('{"type":"RECORD","stream":"s","record":{"x":1')).toBe(false);
+    for (const line of [
+      '{"type":"RECORD","stream":"s","record":{"\\u0078":1}}',
+      '{"type":"RECORD","stream":"s","record":{"x":1',
+      '{"type":"RECORD","stream":"s","record":{"x":"a\tb"}}', // a raw tab inside a string
+      '{"type":"RECORD","stream":"s","record":{"x":01}}',
+      '{"type":"RECORD","stream":"s","record":{"x":tru}}',
+    ]) {
+      expect(scanLine(scanner, line).ok, line).toBe(false);
+    }
   });
 });
 
-describe('decodeValue', () => {
-  it('reads numbers as JSON.parse does and leaves what is not JSON to JSON.parse to reject', () => {
-    for (const text of ['0', '-0', '12', '-3.25', '1e5', '1E-7', '2.5e+3', '123456789012345678901', '0.1']) {
-      expect(Object.is(decodeValue(text, 0, text.length), JSON.parse(text))).toBe(true);
-    }
-    for (const text of ['01', '-01', '1.', '-.5', '1.e5', '0x10', '1e5e5', '1-2', '+1', 'Infinity']) {
-      expect(() => decodeValue(text, 0, text.length), text).toThrow();
+describe('RecordEnvelope', () => {
+  it('reads the stream of RECORD lines in the usual shapes and leaves the others to the full parse', () => {
+    const envelope = new RecordEnvelope();
+    const read = (line: string) => (envelope.read(Buffer.from(line), 0, Buffer.byteLength(line)) ? envelope.stream : undefined);
+    expect(read('{"type":"RECORD","stream":"a","record":{}}')).toBe('a');
+    expect(read('{"type":"RECORD","stream":"a","record":{"x":1}}')).toBe('a');
+    expect(read('{"stream": "b", "type": "RECORD", "version": 2, "record": {}}')).toBe('b');
+    expect(read('{"type":"RECORD","record":{},"stream":"a"}')).toBeUndefined();
+    expect(read('{"type":"STATE","stream":"a","record":{}}')).toBeUndefined();
+    expect(read('{"type":"RECORD","stream":"\\u0061","record":{}}')).toBeUndefined();
+  });
+});
+
+describe('decodeBytes', () => {
+  it('reads values as JSON.parse does', () => {
+    for (const text of ['0', '-0', '12', '-3.25', '1e5', '1E-7', '2.5e+3', '123456789012345678901', '0.1', '"a\\"b"', '"ü"', 'null', 'true', '{"a":[1]}']) {
+      const bytes = Buffer.from(text);
+      expect(Object.is(decodeBytes(bytes, 0, bytes.length), JSON.parse(text)) || JSON.stringify(decodeBytes(bytes, 0, bytes.length)) === JSON.stringify(JSON.parse(text)), text).toBe(true);
     }
   });
 });
@@ -258,27 +285,38 @@ describe('decodeValue', () => {
 describe('RecordScanner with stopWhenFound', () => {
   it('stops at the last wanted column, and reads to the end when one is absent', () => {
     const scanner = new RecordScanner(['b'], true);
-    const line = '{"type":"RECORD","stream":"s","record":{"a":1,"b":"x","c":{"d":[1,2]}}}';
-    expect(scanner.scan(line)).toBe(true);
+    const first = scanLine(scanner, '{"type":"RECORD","stream":"s","record":{"a":1,"b":"x","c":{"d":[1,2]}}}');
+    expect(first.ok).toBe(true);
     expect(scanner.stoppedEarly).toBe(true);
-    expect(scanner.value(line, 0)).toBe('x');
-    const without = '{"type":"RECORD","stream":"s","record":{"a":1,"c":2}}';
-    expect(scanner.scan(without)).toBe(true);
+    expect(scanner.value(first.bytes, 0)).toBe('x');
+    const without = scanLine(scanner, '{"type":"RECORD","stream":"s","record":{"a":1,"c":2}}');
+    expect(without.ok).toBe(true);
     expect(scanner.stoppedEarly).toBe(false);
     expect(scanner.keyStarts[0]).toBe(-1);
     expect(scanner.members).toBe(2);
-    expect(without[scanner.close]).toBe('}');
+    expect(String.fromCharCode(without.bytes[scanner.close] as number)).toBe('}');
   });
 });
 
 describe('Spool', () => {
-  it('returns lines in order from memory and from disk', async () => {
-    const spool = new Spool(dir, 100);
-    const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ✓`);
-    for (const line of lines) spool.append(line);
-    const read: string[] = [];
-    for await (const chunk of spool.drain()) read.push(...chunk);
-    expect(read).toEqual(lines);
+  it('returns entries in order from memory and from disk, long ones included', async () => {
+    for (const limit of [100, 1 << 30]) {
+      const spool = new Spool(dir, limit);
+      const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ✓`);
+      lines.push('x'.repeat(3 * 1024 * 1024));
+      lines.push('after the long one');
+      lines.forEach((line, i) => {
+        const bytes = Buffer.from(`>${line}<`);
+        spool.append(i * 4 + 3, i + 1, bytes, 1, bytes.length - 1);
+      });
+      const read: string[] = [];
+      for (const entry of spool.drain()) {
+        expect(entry.tag).toBe(read.length * 4 + 3);
+        expect(entry.line).toBe(read.length + 1);
+        read.push(entry.bytes.toString('utf8', entry.start, entry.end));
+      }
+      expect(read).toEqual(lines);
+    }
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import type { JsonSchema, SchemaMessage } from '@tapline/protocol';
 import { RESERVED_WORDS, cleanColumnName, cleanColumnNames } from '@tapline/transform-core';
-import { RecordScanner, spliceEdits, stageProgram, type StageDefinition, type StreamPlan } from '@tapline/transform-base';
+import { stageProgram, type KeyRenames, type StageDefinition, type StreamPlan } from '@tapline/transform-base';
 import { cleanNamesConfigSchema, type CleanNamesOptions } from './clean-names-config.js';
 
 export class ColumnNameMap {
@@ -56,29 +56,17 @@ export function planCleanNames(schema: SchemaMessage, options: CleanNamesOptions
   const declared = Object.keys(schema.schema.properties ?? {});
   const names = new ColumnNameMap(declared, reserved);
   const outputSchema = renameSchema(schema, names);
-  const scanner = new RecordScanner(declared);
   const targets = declared.map((name) => names.get(name));
-  const renamedIndexes = declared.flatMap((name, index) => (targets[index] === name ? [] : [index]));
-  const renamedKeys = declared.map((_, index) => JSON.stringify(targets[index]));
-  let rowsRenamed = 0;
+  const renamed = declared.map((name, index) => (targets[index] === name ? undefined : JSON.stringify(targets[index])));
+  const renameKeys: KeyRenames = { keys: renamed, records: 0 };
   let rowsParsed = 0;
+  let rowsRenamed = 0;
 
   return {
     outputSchema,
-    transformLine(raw) {
-      // Keys the SCHEMA does not declare (or escaped ones) take the parsed path, which extends the map.
-      if (!scanner.scan(raw) || scanner.unknownKeys > 0) return undefined;
-      if (renamedIndexes.length === 0) return raw;
-      // Replace each renamed key's text in place; keys appear in any order, so sort the edits.
-      const edits: [number, number, string][] = [];
-      for (const index of renamedIndexes) {
-        const start = scanner.keyStarts[index] as number;
-        if (start !== -1) edits.push([start, start + (declared[index] as string).length + 2, renamedKeys[index] as string]);
-      }
-      if (edits.length === 0) return raw;
-      rowsRenamed += 1;
-      return spliceEdits(raw, edits);
-    },
+    // The runtime renames declared keys in the line's bytes; records with other keys come to transform.
+    columns: declared,
+    renameKeys,
     transform(record) {
       rowsParsed += 1;
       const output: Record<string, unknown> = {};
@@ -94,7 +82,7 @@ export function planCleanNames(schema: SchemaMessage, options: CleanNamesOptions
     report() {
       const renamed = names.renamed;
       const lines = renamed.length === 0 ? ['every column name was already clean'] : renamed.map(([from, to]) => `column ${JSON.stringify(from)} -> "${to}"`);
-      lines.push(`${rowsRenamed.toLocaleString('en-US')} records had keys renamed${rowsParsed > 0 ? ` (${rowsParsed.toLocaleString('en-US')} parsed in full)` : ''}`);
+      lines.push(`${(rowsRenamed + renameKeys.records).toLocaleString('en-US')} records had keys renamed${rowsParsed > 0 ? ` (${rowsParsed.toLocaleString('en-US')} parsed in full)` : ''}`);
       return lines;
     },
   };
