@@ -320,6 +320,23 @@ export class RecordScanner {
     out.writeInt32LE((this.stoppedEarly ? 1 : 0) + 2 * this.unknownKeys, 12 * count + 8);
   }
 
+  /**
+   * Take the result of `other`'s last scan for this scanner's columns, which are a subset of the other's:
+   * `map[i]` is the index in `other.columns` of this scanner's column i.
+   */
+  copyFrom(other: RecordScanner, map: Int32Array): void {
+    for (let i = 0; i < map.length; i += 1) {
+      const j = map[i] as number;
+      this.keyStarts[i] = other.keyStarts[j] as number;
+      this.valueStarts[i] = other.valueStarts[j] as number;
+      this.valueEnds[i] = other.valueEnds[j] as number;
+    }
+    this.close = other.close;
+    this.members = other.members;
+    this.unknownKeys = other.unknownKeys + other.columns.length - this.columns.length;
+    this.stoppedEarly = other.stoppedEarly;
+  }
+
   /** Restore a scan saved with `save`, for the same line now at `lineStart`, from int32s at `at` of `from`. */
   load(from: Buffer, at: number, lineStart: number): void {
     const count = this.columns.length;

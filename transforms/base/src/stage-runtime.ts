@@ -63,6 +63,12 @@ export interface StreamPlan<Params = unknown> {
    */
   observeValues?(values: readonly unknown[], line: number): void;
   /**
+   * With `columns` and `transformValues`: once fitted (or restored), the columns `transformValues` needs,
+   * when they are fewer than `columns` (which `observeValues` needs all of); `transformValues` then gets
+   * `values[i]` = the value of emitColumns()[i]. Saves decoding values only the fit looks at.
+   */
+  emitColumns?(): readonly string[];
+  /**
    * With `columns`: `transform` by position. Change `values` in place (a value set where the record had
    * none is added to it); return false to drop the record. Called instead of `transform` whenever the
    * line can be scanned; must do exactly what `transform` would. The array is reused: do not keep it.
@@ -128,6 +134,9 @@ interface PlanState {
   before: unknown[];
   /** The values handed to observeValues and transformValues (reused). */
   values: unknown[];
+  /** With plan.emitColumns: the scanner of those columns, and each one's index in `scanner.columns`. */
+  emitScanner: RecordScanner | undefined;
+  emitMap: Int32Array | undefined;
 }
 
 /** JSON text of one value; numbers (the common case when rescaling) without JSON.stringify's overhead. */
@@ -439,6 +448,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       scanner: plan.columns ? new RecordScanner(plan.columns, plan.renameKeys === undefined) : undefined,
       before: [],
       values: [],
+      emitScanner: undefined,
+      emitMap: undefined,
     };
     this.plans.push(state);
     this.intakePlan.set(stream, state);
@@ -525,29 +536,49 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
   }
 
-  /** Whether the record's columns are located: from its saved scan, or by scanning it now. */
-  private located(scanner: RecordScanner, bytes: Buffer, start: number, end: number, scan: Buffer | undefined, scanAt: number): boolean {
+  /** The scanner of the columns a ready plan transforms: its own, or the fewer ones of plan.emitColumns. */
+  private emitScannerOf(state: PlanState, scanner: RecordScanner): RecordScanner {
+    if (state.emitScanner !== undefined) return state.emitScanner;
+    const names = state.plan.emitColumns?.();
+    if (names === undefined || names.length >= scanner.columns.length) {
+      state.emitScanner = scanner;
+      return scanner;
+    }
+    const map = Int32Array.from(names, (name) => scanner.columns.indexOf(name));
+    if (map.some((index) => index < 0)) throw new Error(`transform-base: emitColumns of stream "${state.stream}" are not all in its columns`);
+    state.emitScanner = new RecordScanner(names, true);
+    state.emitMap = map;
+    return state.emitScanner;
+  }
+
+  /**
+   * The scanner holding where the record's columns are: from its saved scan, or by scanning it now; or
+   * undefined when the line cannot be scanned.
+   */
+  private located(state: PlanState, scanner: RecordScanner, bytes: Buffer, start: number, end: number, scan: Buffer | undefined, scanAt: number): RecordScanner | undefined {
+    const emitScanner = state.plan.transformValues !== undefined && state.plan.renameKeys === undefined ? this.emitScannerOf(state, scanner) : scanner;
     if (scan !== undefined) {
       scanner.load(scan, scanAt, start);
-      return true;
+      if (emitScanner !== scanner) emitScanner.copyFrom(scanner, state.emitMap as Int32Array);
+      return emitScanner;
     }
-    return this.emitEnvelope.read(bytes, start, end) && scanner.scan(bytes, this.emitEnvelope.open, end);
+    return this.emitEnvelope.read(bytes, start, end) && emitScanner.scan(bytes, this.emitEnvelope.open, end) ? emitScanner : undefined;
   }
 
   private emitRecord(state: PlanState, bytes: Buffer, start: number, end: number, line: number, scan: Buffer | undefined, scanAt: number): void {
-    const scanner = state.scanner;
-    if (scanner !== undefined && this.located(scanner, bytes, start, end, scan, scanAt)) {
+    const located = state.scanner === undefined ? undefined : this.located(state, state.scanner, bytes, start, end, scan, scanAt);
+    if (located !== undefined) {
       const plan = state.plan;
       if (plan.renameKeys !== undefined) {
-        if (scanner.unknownKeys === 0) {
-          this.emitRenamed(state, plan.renameKeys, bytes, start, end);
+        if (located.unknownKeys === 0) {
+          this.emitRenamed(located, state, plan.renameKeys, bytes, start, end);
           return;
         }
       } else if (plan.transformValues !== undefined) {
-        this.emitValues(state, plan.transformValues, bytes, start, end, line);
+        this.emitValues(located, state, plan.transformValues, bytes, start, end, line);
         return;
       } else {
-        this.emitColumns(state, bytes, start, end, line);
+        this.emitColumns(located, state, bytes, start, end, line);
         return;
       }
     }
@@ -563,8 +594,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   }
 
   /** The line with its keys renamed in place. */
-  private emitRenamed(state: PlanState, renames: KeyRenames, bytes: Buffer, start: number, end: number): void {
-    const scanner = state.scanner as RecordScanner;
+  private emitRenamed(scanner: RecordScanner, state: PlanState, renames: KeyRenames, bytes: Buffer, start: number, end: number): void {
     const edits = this.edits;
     const keys = renames.keys;
     for (let i = 0; i < keys.length; i += 1) {
@@ -582,8 +612,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   }
 
   /** transformValues on the scanned values; the line is written as it came, or with its changed values replaced. */
-  private emitValues(state: PlanState, transform: NonNullable<StreamPlan['transformValues']>, bytes: Buffer, start: number, end: number, line: number): void {
-    const scanner = state.scanner as RecordScanner;
+  private emitValues(scanner: RecordScanner, state: PlanState, transform: NonNullable<StreamPlan['transformValues']>, bytes: Buffer, start: number, end: number, line: number): void {
     const count = scanner.columns.length;
     const values = state.values;
     const before = state.before;
@@ -597,8 +626,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   }
 
   /** `transform` on a record of just the plan's columns, decoded from the line. */
-  private emitColumns(state: PlanState, bytes: Buffer, start: number, end: number, line: number): void {
-    const scanner = state.scanner as RecordScanner;
+  private emitColumns(scanner: RecordScanner, state: PlanState, bytes: Buffer, start: number, end: number, line: number): void {
     const columns = scanner.columns;
     const record: Record<string, unknown> = {};
     const before = state.before;

@@ -384,14 +384,32 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
 
   if (!needsFit) params = fitAll();
 
-  /** The columns transform works on, with their fill and state; from params at the first record. */
-  const activeColumns = (): ActiveColumn[] =>
-    (active ??= specs.flatMap((spec, i) => {
-      const fill = (params as ImputeParams).columns[spec.name];
+  /**
+   * The columns transform works on, with their fill and state, and the columns it reads (those, and the
+   * sources they copy from); from params at the first record. `index` and `source` are positions in
+   * `emitList`, the order transformValues gets values in.
+   */
+  let emitList: string[] = [];
+  const activeColumns = (): ActiveColumn[] => {
+    if (active !== undefined) return active;
+    const fills = specs.map((spec) => (params as ImputeParams).columns[spec.name]);
+    const needed = new Set<string>();
+    specs.forEach((spec, i) => {
+      const fill = fills[i];
+      if (fill === undefined || fill.strategy === 'none') return;
+      needed.add(spec.name);
+      if (fill.strategy === 'column') needed.add(fill.source as string);
+    });
+    emitList = readList.filter((name) => needed.has(name));
+    const at = new Map(emitList.map((name, index) => [name, index]));
+    active = specs.flatMap((spec, i) => {
+      const fill = fills[i];
       if (fill === undefined || fill.strategy === 'none') return [];
       const ends = fill.strategy === 'sequential' && fill.direction === 'backward' ? (observers.find((observer) => observer.spec.name === spec.name)?.runEnds ?? []) : [];
-      return [{ spec, fill, index: specIndexes[i] as number, source: fill.strategy === 'column' ? (position.get(fill.source as string) as number) : -1, state: applied.get(spec.name) as AppliedColumn, ends }];
-    }));
+      return [{ spec, fill, index: at.get(spec.name) as number, source: fill.strategy === 'column' ? (at.get(fill.source as string) as number) : -1, state: applied.get(spec.name) as AppliedColumn, ends }];
+    });
+    return active;
+  };
 
   const transformValues = (values: unknown[]): boolean => {
     // Only the columns with something to do (auto's `nothing` leaves its columns out, not the others).
@@ -462,15 +480,20 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   const plan: StreamPlan<ImputeParams> = {
     outputSchema: schema,
     columns: readList,
+    emitColumns() {
+      activeColumns();
+      return emitList;
+    },
     transformValues,
     transform(record) {
-      const values = readList.map((name) => record[name]);
+      const columns = activeColumns();
+      const values = emitList.map((name) => record[name]);
       if (!transformValues(values)) return null;
       // Set in the order the columns are imputed, so new keys serialize in that order.
-      specs.forEach((spec, i) => {
-        const value = values[specIndexes[i] as number];
-        if (value !== record[spec.name]) record[spec.name] = value;
-      });
+      for (const column of columns) {
+        const value = values[column.index];
+        if (value !== record[column.spec.name]) record[column.spec.name] = value;
+      }
       return record;
     },
     report() {
