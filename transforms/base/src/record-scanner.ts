@@ -304,20 +304,20 @@ export class RecordScanner {
   }
 
   /**
-   * The result of the last scan into `out` as int32s (positions relative to `lineStart`), so that the line can be
+   * The result of the last scan into `out` from `at` (positions relative to `lineStart`), so that the line can be
    * handed over again later, moved elsewhere, without scanning it again (see `load`).
    */
-  save(out: Buffer, lineStart: number): void {
+  save(out: Int32Array, at: number, lineStart: number): void {
     const count = this.columns.length;
     for (let i = 0; i < count; i += 1) {
       const key = this.keyStarts[i] as number;
-      out.writeInt32LE(key === -1 ? -1 : key - lineStart, 12 * i);
-      out.writeInt32LE((this.valueStarts[i] as number) - lineStart, 12 * i + 4);
-      out.writeInt32LE((this.valueEnds[i] as number) - lineStart, 12 * i + 8);
+      out[at + 3 * i] = key === -1 ? -1 : key - lineStart;
+      out[at + 3 * i + 1] = (this.valueStarts[i] as number) - lineStart;
+      out[at + 3 * i + 2] = (this.valueEnds[i] as number) - lineStart;
     }
-    out.writeInt32LE(this.close - lineStart, 12 * count);
-    out.writeInt32LE(this.members, 12 * count + 4);
-    out.writeInt32LE((this.stoppedEarly ? 1 : 0) + 2 * this.unknownKeys, 12 * count + 8);
+    out[at + 3 * count] = this.close - lineStart;
+    out[at + 3 * count + 1] = this.members;
+    out[at + 3 * count + 2] = (this.stoppedEarly ? 1 : 0) + 2 * this.unknownKeys;
   }
 
   /**
@@ -337,18 +337,18 @@ export class RecordScanner {
     this.stoppedEarly = other.stoppedEarly;
   }
 
-  /** Restore a scan saved with `save`, for the same line now at `lineStart`, from int32s at `at` of `from`. */
-  load(from: Buffer, at: number, lineStart: number): void {
+  /** Restore a scan saved with `save`, for the same line now at `lineStart`, from `from` at `at`. */
+  load(from: Int32Array, at: number, lineStart: number): void {
     const count = this.columns.length;
     for (let i = 0; i < count; i += 1) {
-      const key = from.readInt32LE(at + 12 * i);
+      const key = from[at + 3 * i] as number;
       this.keyStarts[i] = key === -1 ? -1 : key + lineStart;
-      this.valueStarts[i] = from.readInt32LE(at + 12 * i + 4) + lineStart;
-      this.valueEnds[i] = from.readInt32LE(at + 12 * i + 8) + lineStart;
+      this.valueStarts[i] = (from[at + 3 * i + 1] as number) + lineStart;
+      this.valueEnds[i] = (from[at + 3 * i + 2] as number) + lineStart;
     }
-    this.close = from.readInt32LE(at + 12 * count) + lineStart;
-    this.members = from.readInt32LE(at + 12 * count + 4);
-    const flags = from.readInt32LE(at + 12 * count + 8);
+    this.close = (from[at + 3 * count] as number) + lineStart;
+    this.members = from[at + 3 * count + 1] as number;
+    const flags = from[at + 3 * count + 2] as number;
     this.stoppedEarly = (flags & 1) === 1;
     this.unknownKeys = flags >> 1;
   }

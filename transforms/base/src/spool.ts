@@ -1,25 +1,32 @@
 /**
  * A first-in first-out queue of input lines, as bytes, that lives in memory while small and on disk once
  * it grows, so a stage can hold back an unbounded stream (while its statistics are fitted) in bounded
- * memory. Each entry is the line's bytes as they came, behind a 16-byte header (a tag, the line number,
- * the length, how many numbers follow) and optionally some numbers (where a scan found the line's
- * values, so the replay need not scan it again): nothing is decoded or encoded on the way in or out. Entries are appended synchronously (a
- * copy into a slab; a local file write per megabyte) and read back once, in order, after which the file
- * is removed.
+ * memory. Nothing is decoded or encoded on the way in or out.
+ *
+ * Two parts. The data is the lines' bytes exactly as they came, newlines included: consecutive lines of
+ * one input buffer are kept (and written) as one run, a reference to that buffer, never copied line by
+ * line. The index has a few int32s per entry: a tag, the line number, the line's length and size (with
+ * its newline), and optionally some numbers (where a scan found the line's values, so that the replay
+ * need not scan it again). Both go to their own file under `spill_dir` once the data passes the memory
+ * limit; the files are read back once, in order, and removed.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync, writevSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Bytes held in memory before the queue moves to a file. */
+/** Bytes of data held in memory before the queue moves to files. */
 export const SPOOL_MEMORY_LIMIT = 8 * 1024 * 1024;
-/** Size of the slabs entries are copied into, and of the reads from the file. */
-const SLAB = 1024 * 1024;
-const HEADER = 16;
+/** Int32s per index slab, and bytes per read from the data file. */
+const INDEX_SLAB = 256 * 1024;
+const READ_SIZE = 1024 * 1024;
+/** tag, line, length, size, count of numbers. */
+const HEADER = 5;
+/** Runs handed to one writev call (below every system's IOV_MAX). */
+const WRITEV_MAX = 512;
 
 /**
- * One entry as `drain` hands it over: the line is at [start, end) of `bytes`, its `numbers` int32s at
- * `numbersAt` (little-endian). Valid until the next entry.
+ * One entry as `drain` hands it over: the line is at [start, end) of `bytes` and its newline ends at
+ * `next`; its numbers are `index[numbersAt .. numbersAt + numbers)`. Valid until the next entry.
  */
 export interface SpoolEntry {
   tag: number;
@@ -27,19 +34,31 @@ export interface SpoolEntry {
   bytes: Buffer;
   start: number;
   end: number;
+  next: number;
+  index: Int32Array;
   numbers: number;
   numbersAt: number;
 }
 
+interface SpoolFile {
+  path: string;
+  fd: number;
+}
+
 export class Spool {
-  /** Full slabs not yet written to the file (all of them while in memory). */
-  private slabs: Buffer[] = [];
+  /** Data runs not yet written to the file, and the run being extended. */
+  private runs: Buffer[] = [];
+  private run: Buffer | undefined;
+  private runStart = 0;
+  private runEnd = 0;
   private heldBytes = 0;
-  private slab = Buffer.allocUnsafe(SLAB);
-  private used = 0;
-  private fd: number | undefined;
+  /** Index slabs not yet written, and the one being filled. */
+  private indexSlabs: Int32Array[] = [];
+  private index = new Int32Array(INDEX_SLAB);
+  private indexUsed = 0;
   private dir: string | undefined;
-  private path: string | undefined;
+  private data: SpoolFile | undefined;
+  private indexFile: SpoolFile | undefined;
   private count = 0;
   private consumed = false;
 
@@ -53,129 +72,190 @@ export class Spool {
   }
 
   /**
-   * Queue the bytes [start, end) of `bytes` with a tag (any int32), the line number, and `count` int32s
-   * (little-endian) found at `numbersAt` of `numbers`.
+   * Queue the line [start, end) of `bytes`, whose newline (if any) ends at `next`, with a tag (any int32),
+   * the line number, and `count` int32s from `numbers` at `numbersAt`.
    */
-  append(tag: number, line: number, bytes: Buffer, start: number, end: number, numbers?: Buffer, numbersAt = 0, count = 0): void {
+  append(tag: number, line: number, bytes: Buffer, start: number, end: number, next: number, numbers?: Int32Array, numbersAt = 0, count = 0): void {
     if (this.consumed) throw new Error('transform-base: spool appended after it was read');
-    const size = HEADER + 4 * count + end - start;
-    if (this.used + size > this.slab.length) this.nextSlab(size);
-    const slab = this.slab;
-    let at = this.used;
-    slab.writeInt32LE(tag, at);
-    slab.writeInt32LE(line, at + 4);
-    slab.writeInt32LE(end - start, at + 8);
-    slab.writeInt32LE(count, at + 12);
+    if (this.indexUsed + HEADER + count > this.index.length) this.nextIndexSlab(HEADER + count);
+    const index = this.index;
+    let at = this.indexUsed;
+    index[at] = tag;
+    index[at + 1] = line;
+    index[at + 2] = end - start;
+    index[at + 3] = next - start;
+    index[at + 4] = count;
     at += HEADER;
-    if (count > 0) at += (numbers as Buffer).copy(slab, at, numbersAt, numbersAt + 4 * count);
-    if (end - start < 64) for (let k = start; k < end; k += 1) slab[at++] = bytes[k] as number;
-    else at += bytes.copy(slab, at, start, end);
-    this.used = at;
+    for (let k = 0; k < count; k += 1) index[at++] = (numbers as Int32Array)[numbersAt + k] as number;
+    this.indexUsed = at;
+    if (bytes === this.run && start === this.runEnd) this.runEnd = next;
+    else {
+      this.closeRun();
+      this.run = bytes;
+      this.runStart = start;
+      this.runEnd = next;
+    }
     this.count += 1;
   }
 
-  /** Put the current slab aside (to memory or the file) and start one with room for `size` bytes. */
-  private nextSlab(size: number): void {
-    if (this.used > 0) {
-      this.slabs.push(this.slab.subarray(0, this.used));
-      this.heldBytes += this.used;
-    }
-    if (this.fd !== undefined || this.heldBytes >= this.memoryLimit) this.flushToFile();
-    this.slab = Buffer.allocUnsafe(Math.max(SLAB, size));
-    this.used = 0;
+  private closeRun(): void {
+    if (this.run === undefined) return;
+    this.runs.push(this.run.subarray(this.runStart, this.runEnd));
+    this.heldBytes += this.runEnd - this.runStart;
+    this.run = undefined;
+    if (this.data !== undefined || this.heldBytes >= this.memoryLimit) this.flushToFiles();
   }
 
-  private flushToFile(): void {
-    if (this.fd === undefined) {
-      this.dir = mkdtempSync(join(this.spillDir ?? tmpdir(), 'tapline-spool-'));
-      this.path = join(this.dir, 'spool.bin');
-      this.fd = openSync(this.path, 'w');
-    }
-    for (const slab of this.slabs) writeSync(this.fd, slab);
-    this.slabs = [];
+  private nextIndexSlab(size: number): void {
+    this.indexSlabs.push(this.index.subarray(0, this.indexUsed));
+    this.index = new Int32Array(Math.max(INDEX_SLAB, size));
+    this.indexUsed = 0;
+  }
+
+  private open(name: string): SpoolFile {
+    this.dir ??= mkdtempSync(join(this.spillDir ?? tmpdir(), 'tapline-spool-'));
+    const path = join(this.dir, name);
+    return { path, fd: openSync(path, 'w') };
+  }
+
+  /** Write the held data runs and full index slabs to the files. */
+  private flushToFiles(): void {
+    this.data ??= this.open('data.bin');
+    this.indexFile ??= this.open('index.bin');
+    for (let k = 0; k < this.runs.length; k += WRITEV_MAX) writeAll(this.data.fd, this.runs.slice(k, k + WRITEV_MAX));
+    for (const slab of this.indexSlabs) writeSync(this.indexFile.fd, slab);
+    this.runs = [];
+    this.indexSlabs = [];
     this.heldBytes = 0;
   }
 
-  /** Every entry in order (the same object, refilled), then the file is removed. Read once only. */
+  /** Every entry in order (the same object, refilled), then the files are removed. Read once only. */
   *drain(): Generator<SpoolEntry> {
     this.consumed = true;
-    const entry: SpoolEntry = { tag: 0, line: 0, bytes: this.slab, start: 0, end: 0, numbers: 0, numbersAt: 0 };
     try {
-      if (this.used > 0) this.slabs.push(this.slab.subarray(0, this.used));
-      this.used = 0;
-      if (this.fd !== undefined) {
-        this.flushToFile();
-        closeSync(this.fd);
-        this.fd = undefined;
-        yield* this.readFile(entry);
-      } else {
-        const slabs = this.slabs;
-        this.slabs = [];
-        for (const slab of slabs) yield* entriesOf(slab, slab.length, entry);
+      this.closeRun();
+      if (this.indexUsed > 0) this.nextIndexSlab(0);
+      if (this.data === undefined) {
+        yield* entries(this.indexSlabs.values(), this.runs.values());
+        return;
       }
+      this.flushToFiles();
+      const data = this.data;
+      const indexFile = this.indexFile as SpoolFile;
+      closeSync(data.fd);
+      closeSync(indexFile.fd);
+      this.data = undefined;
+      this.indexFile = undefined;
+      // Read synchronously: the files were just written (they are in the page cache), and the caller has
+      // nothing else to do meanwhile, so a read is a copy rather than a trip through the thread pool.
+      yield* entries(readIndex(indexFile.path), readData(data.path));
     } finally {
       this.dispose();
     }
   }
 
-  /**
-   * The file's entries, read synchronously: it was just written (it is in the page cache), and the caller
-   * has nothing else to do meanwhile, so a read is a copy rather than a trip through the thread pool.
-   */
-  private *readFile(entry: SpoolEntry): Generator<SpoolEntry> {
-    const fd = openSync(this.path as string, 'r');
-    try {
-      let buffer = Buffer.allocUnsafe(SLAB);
-      let filled = 0;
-      for (;;) {
-        const size = readSync(fd, buffer, filled, buffer.length - filled, null);
-        if (size === 0) break;
-        filled += size;
-        const used = yield* entriesOf(buffer, filled, entry);
-        // Keep the unfinished entry; grow the buffer when one entry is larger than it.
-        const rest = filled - used;
-        const needed = rest >= HEADER ? HEADER + buffer.readInt32LE(used + 8) + 4 * buffer.readInt32LE(used + 12) : HEADER;
-        const next = needed > buffer.length ? Buffer.allocUnsafe(needed) : Buffer.allocUnsafe(buffer.length);
-        buffer.copy(next, 0, used, filled);
-        buffer = next;
-        filled = rest;
-      }
-      if (filled > 0) throw new Error('transform-base: the spool file ends inside an entry');
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** Remove the file, if any. Safe to call twice. */
+  /** Remove the files, if any. Safe to call twice. */
   dispose(): void {
-    if (this.fd !== undefined) {
-      closeSync(this.fd);
-      this.fd = undefined;
-    }
+    for (const file of [this.data, this.indexFile]) if (file !== undefined) closeSync(file.fd);
+    this.data = undefined;
+    this.indexFile = undefined;
     if (this.dir !== undefined) {
       rmSync(this.dir, { recursive: true, force: true });
       this.dir = undefined;
     }
-    this.slabs = [];
+    this.runs = [];
+    this.indexSlabs = [];
   }
 }
 
-/** The whole entries in bytes [0, filled), each yielded in `entry`; returns where the first unfinished one starts. */
-function* entriesOf(bytes: Buffer, filled: number, entry: SpoolEntry): Generator<SpoolEntry, number> {
-  let at = 0;
-  while (at + HEADER <= filled) {
-    const length = bytes.readInt32LE(at + 8);
-    const numbers = bytes.readInt32LE(at + 12);
-    if (at + HEADER + 4 * numbers + length > filled) break;
-    entry.tag = bytes.readInt32LE(at);
-    entry.line = bytes.readInt32LE(at + 4);
-    entry.bytes = bytes;
-    entry.numbers = numbers;
-    entry.numbersAt = at + HEADER;
-    entry.start = at + HEADER + 4 * numbers;
-    entry.end = entry.start + length;
-    yield entry;
-    at = entry.end;
+/** writev until every byte of `buffers` is written (a write may take fewer). */
+function writeAll(fd: number, buffers: Buffer[]): void {
+  let pending = buffers;
+  while (pending.length > 0) {
+    let written = writevSync(fd, pending);
+    let k = 0;
+    while (k < pending.length && written >= (pending[k] as Buffer).length) written -= (pending[k++] as Buffer).length;
+    pending = pending.slice(k);
+    if (written > 0) pending[0] = (pending[0] as Buffer).subarray(written);
   }
-  return at;
+}
+
+/**
+ * Walk the index entries and the data side by side. Data pieces are whole runs (in memory) or file
+ * reads; an entry's bytes never straddle two pieces (readData keeps an unfinished entry for the next).
+ */
+function* entries(index: Iterator<Int32Array>, data: Iterator<Buffer, void, number>): Generator<SpoolEntry> {
+  const entry: SpoolEntry = { tag: 0, line: 0, bytes: Buffer.alloc(0), start: 0, end: 0, next: 0, index: new Int32Array(0), numbers: 0, numbersAt: 0 };
+  let piece: Buffer = Buffer.alloc(0);
+  let position = 0;
+  for (let slab = index.next(); !slab.done; slab = index.next()) {
+    const ints = slab.value;
+    entry.index = ints;
+    for (let at = 0; at < ints.length; ) {
+      const size = ints[at + 3] as number;
+      while (position + size > piece.length) {
+        // `size` bytes are wanted from the data: the rest of this piece and what follows.
+        const next = data.next(size - (piece.length - position));
+        if (next.done) throw new Error('transform-base: the spool data ends before its index');
+        piece = piece.length === position ? next.value : Buffer.concat([piece.subarray(position), next.value]);
+        position = 0;
+      }
+      entry.tag = ints[at] as number;
+      entry.line = ints[at + 1] as number;
+      entry.bytes = piece;
+      entry.start = position;
+      entry.end = position + (ints[at + 2] as number);
+      entry.next = position + size;
+      entry.numbers = ints[at + 4] as number;
+      entry.numbersAt = at + HEADER;
+      yield entry;
+      position += size;
+      at += HEADER + entry.numbers;
+    }
+  }
+}
+
+/** The index file as slabs of whole entries. */
+function* readIndex(path: string): Generator<Int32Array> {
+  const fd = openSync(path, 'r');
+  try {
+    let carry = new Int32Array(0);
+    for (;;) {
+      const buffer = Buffer.allocUnsafeSlow(INDEX_SLAB * 4);
+      new Int32Array(buffer.buffer, buffer.byteOffset, carry.length).set(carry);
+      const size = readSync(fd, buffer, carry.length * 4, buffer.length - carry.length * 4, null);
+      if (size === 0 && carry.length === 0) return;
+      if (size === 0) throw new Error('transform-base: the spool index ends inside an entry');
+      const ints = new Int32Array(buffer.buffer, buffer.byteOffset, (carry.length * 4 + size) / 4);
+      // Up to the last whole entry; the rest is carried into the next read.
+      let whole = 0;
+      while (whole + HEADER <= ints.length && whole + HEADER + (ints[whole + 4] as number) <= ints.length) whole += HEADER + (ints[whole + 4] as number);
+      carry = ints.slice(whole);
+      yield ints.subarray(0, whole);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The data file in pieces of at least the size asked for by the consumer. */
+function* readData(path: string): Generator<Buffer, void, number> {
+  const fd = openSync(path, 'r');
+  try {
+    let wanted = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafeSlow(Math.max(READ_SIZE, wanted));
+      let filled = 0;
+      // Fill at least `wanted` bytes (one read usually fills the whole buffer).
+      do {
+        const size = readSync(fd, buffer, filled, buffer.length - filled, null);
+        if (size === 0) break;
+        filled += size;
+      } while (filled < wanted);
+      if (filled === 0) return;
+      wanted = yield buffer.subarray(0, filled);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

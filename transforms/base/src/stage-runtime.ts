@@ -219,7 +219,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   private cachedPlan: PlanState | null | undefined;
   private readonly edits = new LineEdits();
   /** Scratch space for a record's saved scan on its way to the spool. */
-  private scan = Buffer.alloc(256);
+  private scan = new Int32Array(64);
 
   constructor(
     context: ProgramContext<BaseStageConfig & Record<string, unknown>>,
@@ -252,8 +252,9 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
           const newline = buffer.indexOf(10, start);
           const stop = newline < 0 ? buffer.length : newline;
           const end = stop > start && buffer[stop - 1] === 13 ? stop - 1 : stop;
-          if (this.intake(buffer, start, end, line)) ready = true;
-          start = stop + 1;
+          const next = newline < 0 ? stop : stop + 1;
+          if (this.intake(buffer, start, end, next, line)) ready = true;
+          start = next;
         }
         if (ready) await this.replaySpool();
         await this.handOutput();
@@ -295,33 +296,36 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
   }
 
-  /** Take the line at [start, end) of `bytes`; returns true when a plan just became ready (replay the spool). */
-  private intake(bytes: Buffer, start: number, end: number, line: number): boolean {
+  /**
+   * Take the line at [start, end) of `bytes` (its newline ends at `next`); returns true when a plan just
+   * became ready (replay the spool).
+   */
+  private intake(bytes: Buffer, start: number, end: number, next: number, line: number): boolean {
     const envelope = this.intakeEnvelope;
     if (envelope.read(bytes, start, end)) {
       if (envelope.stream !== this.cachedStream) {
         this.cachedStream = envelope.stream;
         this.cachedPlan = this.intakePlan.get(envelope.stream);
       }
-      return this.intakeRecord(this.cachedPlan, envelope.stream, bytes, start, end, envelope.open, line, undefined);
+      return this.intakeRecord(this.cachedPlan, envelope.stream, bytes, start, end, next, envelope.open, line, undefined);
     }
     const message = decodeLine(bytes, start, end, line);
     if (message === undefined) return false; // a blank line
     switch (message.type) {
       case 'RECORD': {
         const stream = (message as RecordMessage).stream;
-        return this.intakeRecord(this.intakePlan.get(stream), stream, bytes, start, end, -1, line, message as RecordMessage);
+        return this.intakeRecord(this.intakePlan.get(stream), stream, bytes, start, end, next, -1, line, message as RecordMessage);
       }
       case 'SCHEMA':
-        this.intakeSchema(message as SchemaMessage, bytes, start, end, line);
+        this.intakeSchema(message as SchemaMessage, bytes, start, end, next, line);
         return false;
       case 'STATE':
         this.harvestParams((message as StateMessage).value);
-        this.route(STATE, line, bytes, start, end, message);
+        this.route(STATE, line, bytes, start, end, next, message);
         return false;
       default:
         // ACTIVATE_VERSION, BATCH and types we do not know pass on exactly as they came.
-        this.route(PASS, line, bytes, start, end, undefined);
+        this.route(PASS, line, bytes, start, end, next, undefined);
         return false;
     }
   }
@@ -336,6 +340,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     bytes: Buffer,
     start: number,
     end: number,
+    next: number,
     open: number,
     line: number,
     message: RecordMessage | undefined,
@@ -349,7 +354,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       });
     }
     if (state === null) {
-      this.route(PASS, line, bytes, start, end, undefined);
+      this.route(PASS, line, bytes, start, end, next, undefined);
       return false;
     }
     if (state.status === 'undecided') this.decide(state);
@@ -362,19 +367,19 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       let scanSize = 0;
       if (scanned && scanner !== undefined) {
         scanSize = scanner.savedSize;
-        if (this.scan.length < 4 * scanSize) this.scan = Buffer.alloc(4 * scanSize);
-        scanner.save(this.scan, start);
+        if (this.scan.length < scanSize) this.scan = new Int32Array(scanSize);
+        scanner.save(this.scan, 0, start);
       }
       if (this.fitMaxRows !== undefined && state.observed >= this.fitMaxRows) {
         // Spool this record first: it is before the ones that will now stream through.
-        this.route(tag, line, bytes, start, end, undefined, this.scan, 0, scanSize);
+        this.route(tag, line, bytes, start, end, next, undefined, this.scan, 0, scanSize);
         this.fitPlan(state);
         return true;
       }
-      this.route(tag, line, bytes, start, end, undefined, this.scan, 0, scanSize);
+      this.route(tag, line, bytes, start, end, next, undefined, this.scan, 0, scanSize);
       return false;
     }
-    this.route(tag, line, bytes, start, end, undefined);
+    this.route(tag, line, bytes, start, end, next, undefined);
     return false;
   }
 
@@ -403,13 +408,13 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     return false;
   }
 
-  private intakeSchema(schema: SchemaMessage, bytes: Buffer, start: number, end: number, line: number): void {
+  private intakeSchema(schema: SchemaMessage, bytes: Buffer, start: number, end: number, next: number, line: number): void {
     const stream = schema.stream;
     const identity = JSON.stringify(schema);
     const previous = this.intakePlan.get(stream);
     // Taps often repeat an unchanged SCHEMA; keep the plan (and its fit) rather than start another.
     if (previous !== undefined && this.lastSchema.get(stream) === identity) {
-      this.route(previous === null ? PASS : previous.id * 4 + SCHEMA, line, bytes, start, end, undefined);
+      this.route(previous === null ? PASS : previous.id * 4 + SCHEMA, line, bytes, start, end, next, undefined);
       return;
     }
     this.lastSchema.set(stream, identity);
@@ -430,7 +435,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     this.cachedStream = '';
     if (plan === undefined) {
       this.intakePlan.set(stream, null);
-      this.route(PASS, line, bytes, start, end, undefined);
+      this.route(PASS, line, bytes, start, end, next, undefined);
       return;
     }
     const needsFit = typeof plan.fit === 'function';
@@ -453,7 +458,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     };
     this.plans.push(state);
     this.intakePlan.set(stream, state);
-    this.route(state.id * 4 + SCHEMA, line, bytes, start, end, undefined);
+    this.route(state.id * 4 + SCHEMA, line, bytes, start, end, next, undefined);
   }
 
   /** At a plan's first record: parameters in use for the stream, saved ones, or fit afresh. */
@@ -485,12 +490,12 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
    * RECORD line may come with its scan saved (`scan` int32s at `scanAt`, see RecordScanner.save), so
    * that it is not scanned again.
    */
-  private route(tag: number, line: number, bytes: Buffer, start: number, end: number, message: Message | undefined, scan?: Buffer, scanAt = 0, scanSize = 0): void {
+  private route(tag: number, line: number, bytes: Buffer, start: number, end: number, next: number, message: Message | undefined, scan?: Int32Array, scanAt = 0, scanSize = 0): void {
     if (this.spool.length > 0 || ((tag & 3) === RECORD && (this.plans[tag >> 2] as PlanState).status !== 'ready')) {
-      this.spool.append(tag, line, bytes, start, end, scan, scanAt, scanSize);
+      this.spool.append(tag, line, bytes, start, end, next, scan, scanAt, scanSize);
       return;
     }
-    if ((tag & 3) === RECORD) this.emitRecord(this.plans[tag >> 2] as PlanState, bytes, start, end, line, scanSize > 0 ? (scan as Buffer) : undefined, scanAt);
+    if ((tag & 3) === RECORD) this.emitRecord(this.plans[tag >> 2] as PlanState, bytes, start, end, line, scanSize > 0 ? (scan as Int32Array) : undefined, scanAt);
     else this.emit(tag, line, bytes, start, end, message);
   }
 
@@ -501,7 +506,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     this.spool = new Spool(this.config.spill_dir);
     let sinceHand = 0;
     for (const entry of old.drain()) {
-      this.route(entry.tag, entry.line, entry.bytes, entry.start, entry.end, undefined, entry.bytes, entry.numbersAt, entry.numbers);
+      this.route(entry.tag, entry.line, entry.bytes, entry.start, entry.end, entry.next, undefined, entry.index, entry.numbersAt, entry.numbers);
       if (++sinceHand === 4096) {
         sinceHand = 0;
         await this.handOutput();
@@ -555,7 +560,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
    * The scanner holding where the record's columns are: from its saved scan, or by scanning it now; or
    * undefined when the line cannot be scanned.
    */
-  private located(state: PlanState, scanner: RecordScanner, bytes: Buffer, start: number, end: number, scan: Buffer | undefined, scanAt: number): RecordScanner | undefined {
+  private located(state: PlanState, scanner: RecordScanner, bytes: Buffer, start: number, end: number, scan: Int32Array | undefined, scanAt: number): RecordScanner | undefined {
     const emitScanner = state.plan.transformValues !== undefined && state.plan.renameKeys === undefined ? this.emitScannerOf(state, scanner) : scanner;
     if (scan !== undefined) {
       scanner.load(scan, scanAt, start);
@@ -565,7 +570,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     return this.emitEnvelope.read(bytes, start, end) && emitScanner.scan(bytes, this.emitEnvelope.open, end) ? emitScanner : undefined;
   }
 
-  private emitRecord(state: PlanState, bytes: Buffer, start: number, end: number, line: number, scan: Buffer | undefined, scanAt: number): void {
+  private emitRecord(state: PlanState, bytes: Buffer, start: number, end: number, line: number, scan: Int32Array | undefined, scanAt: number): void {
     const located = state.scanner === undefined ? undefined : this.located(state, state.scanner, bytes, start, end, scan, scanAt);
     if (located !== undefined) {
       const plan = state.plan;

@@ -305,14 +305,28 @@ describe('Spool', () => {
       const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ✓`);
       lines.push('x'.repeat(3 * 1024 * 1024));
       lines.push('after the long one');
+      // Lines of one buffer (kept as one run), lines of their own buffers, some with numbers.
+      const text = Buffer.from(lines.slice(0, 300).map((line) => `${line}\r\n`).join(''));
+      let start = 0;
       lines.forEach((line, i) => {
+        const numbers = Int32Array.from([i, -i, 7]);
+        const count = i % 3;
+        if (i < 300) {
+          const length = Buffer.byteLength(line);
+          spool.append(i * 4 + 3, i + 1, text, start, start + length, start + length + 2, numbers, 1, count);
+          start += length + 2;
+          return;
+        }
         const bytes = Buffer.from(`>${line}<`);
-        spool.append(i * 4 + 3, i + 1, bytes, 1, bytes.length - 1);
+        spool.append(i * 4 + 3, i + 1, bytes, 1, bytes.length - 1, bytes.length - 1, numbers, 1, count);
       });
       const read: string[] = [];
       for (const entry of spool.drain()) {
-        expect(entry.tag).toBe(read.length * 4 + 3);
-        expect(entry.line).toBe(read.length + 1);
+        const i = read.length;
+        expect(entry.tag).toBe(i * 4 + 3);
+        expect(entry.line).toBe(i + 1);
+        expect([...entry.index.subarray(entry.numbersAt, entry.numbersAt + entry.numbers)]).toEqual([-i, 7].slice(0, i % 3));
+        expect(entry.next - entry.end).toBe(i < 300 ? 2 : 0);
         read.push(entry.bytes.toString('utf8', entry.start, entry.end));
       }
       expect(read).toEqual(lines);
