@@ -224,6 +224,32 @@ describe('transform-base runtime', () => {
     expect(code).toBe(6);
     expect(stderr).toMatch(/line 1, stream "a": RECORD before any SCHEMA/);
   });
+
+  it('rejects a malformed value of a column the stage reads with the line number, and writes no record of the unfinished fit', async () => {
+    for (const bad of ['{"type":"RECORD","stream":"a","record":{"x":2x}}', '{"type":"RECORD","stream":"a","record":{"x":"tab\there"}}']) {
+      const { code, stderr, lines } = await run(centerByPosition(), {}, [schemaLine('a'), recordLine('a', 1), bad, recordLine('a', 3)].join('\n'));
+      expect(code, bad).toBe(6);
+      expect(stderr).toMatch(/line 3: malformed JSON/);
+      // The stream was still being fitted: no record of it was written.
+      expect(lines.filter((line) => line.includes('"RECORD"'))).toEqual([]);
+    }
+  });
+
+  it('keeps the text of lines in other shapes (json.dumps spaces, members in another order) and only edits values', async () => {
+    const lines = [
+      '{"type": "SCHEMA", "stream": "a", "schema": {"type": "object", "properties": {"x": {"type": "integer"}}}, "key_properties": []}',
+      '{"type": "RECORD", "stream": "a", "record": {"x": 1, "note": "caf\u00e9"}}',
+      '{"stream":"a","type":"RECORD","version":2,"record":{"x":3,"note":"é"}}',
+      '{"type":"RECORD","record":{"x":5},"stream":"a"}',
+    ];
+    const { code, lines: out } = await run(centerByPosition(), {}, lines.join('\r\n'));
+    expect(code).toBe(0);
+    expect(out.slice(1)).toEqual([
+      '{"type": "RECORD", "stream": "a", "record": {"x": -2, "note": "caf\u00e9","seen":true}}',
+      '{"stream":"a","type":"RECORD","version":2,"record":{"x":0,"note":"é","seen":true}}',
+      '{"type":"RECORD","record":{"x":2,"seen":true},"stream":"a"}',
+    ]);
+  });
 });
 
 /** Scan a whole line: the envelope first, then the record object. */
