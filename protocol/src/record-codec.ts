@@ -303,7 +303,7 @@ function valueEnd(bytes: Buffer, index: number, end: number): number {
  * without a backslash (a value to copy as it is), else -1: the line then takes the slow path anyway, so
  * the scan stops at the first byte that is not plain.
  */
-function plainStringEnd(bytes: Buffer, index: number, end: number): number {
+export function plainStringEnd(bytes: Buffer, index: number, end: number): number {
   for (let j = index + 1; j < end; j += 1) {
     const code = bytes[j] as number;
     if (code === QUOTE) return j + 1;

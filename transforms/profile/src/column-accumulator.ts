@@ -5,8 +5,10 @@
  * type (invalid values, text, email, list and datetime statistics) come from the row sample instead,
  * because the type is only known once the sample is complete.
  */
+import { decodeSpan } from '@tapline/protocol';
 import { FrequencyCounter, MinMaxAccumulator, MomentsAccumulator, NullRunAccumulator, QuantileSketch, isMissingValue } from '@tapline/transform-core';
-import { DistinctSketch, hashNumber, hashString } from './distinct-sketch.js';
+import { DistinctSketch, hashAsciiBytes, hashNumber, hashString } from './distinct-sketch.js';
+import { UNDECIDED, isCanonicalJson, jsonNumberAt, numberOfText } from './value-bytes.js';
 
 /** k of the quantile sketch: a rank error of at most 0.37% over all quantiles at 99% confidence. */
 export const QUANTILE_SKETCH_K = 1000;
@@ -14,6 +16,37 @@ export const QUANTILE_SKETCH_K = 1000;
 const TAG_STRING = 1;
 const TAG_BOOLEAN = 2;
 const TAG_STRUCTURED = 3;
+const HASH_TRUE = hashString('t', TAG_BOOLEAN);
+const HASH_FALSE = hashString('f', TAG_BOOLEAN);
+
+/** Canonical object and array texts remembered per column, and the longest remembered: 64 KiB a column at most. */
+const CANONICAL_TEXTS_KEPT = 256;
+const CANONICAL_TEXT_MAX_BYTES = 256;
+
+const QUOTE = 34;
+const MINUS = 45;
+
+/** Only strings that start or end with a blank or a quote can be missing (isMissingValue strips those). */
+function mayBeMissing(first: number, last: number): boolean {
+  return first <= 32 || first === 34 || first === 39 || last <= 32 || last === 34 || last === 39;
+}
+
+/** Number() reads nothing finite from text that starts with a letter. */
+function isLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+function sameBytes(known: Buffer, bytes: Buffer, start: number, end: number): boolean {
+  if (known.length !== end - start) return false;
+  for (let k = 0; k < known.length; k += 1) if (known[k] !== bytes[start + k]) return false;
+  return true;
+}
+
+function sameText(text: string, bytes: Buffer, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let k = 0; k < text.length; k += 1) if (text.charCodeAt(k) !== bytes[start + k]) return false;
+  return true;
+}
 
 export class ColumnAccumulator {
   readonly nulls = new NullRunAccumulator();
@@ -29,6 +62,13 @@ export class ColumnAccumulator {
   structuredCount = 0;
   /** Hash of the last value added, or -1 when it was missing: the row's duplicate hash is built from these. */
   lastHash = -1;
+  /**
+   * While `frequencies` counts exactly: each distinct string read from bytes, by its hash, so a value
+   * seen before is counted without making a new string (and the counter hashes a string it knows).
+   */
+  private readonly interned = new Map<number, string>();
+  /** Object and array texts found canonical (see addSpan), by hash: a value seen before skips the check. */
+  private readonly canonicalTexts = new Map<number, Buffer>();
 
   constructor(trackedValues: number, seed: number, precedingNulls = 0) {
     this.frequencies = new FrequencyCounter(trackedValues);
@@ -55,10 +95,8 @@ export class ColumnAccumulator {
         this.count(value, (this.lastHash = hashNumber(value)));
         return false;
       case 'string': {
-        // Only strings that start or end with a blank or a quote can be missing; skip the regex otherwise.
         const first = value.charCodeAt(0);
-        const last = value.charCodeAt(value.length - 1);
-        if ((value.length === 0 || first <= 32 || first === 34 || first === 39 || last <= 32 || last === 34 || last === 39) && isMissingValue(value)) {
+        if ((value.length === 0 || mayBeMissing(first, value.charCodeAt(value.length - 1))) && isMissingValue(value)) {
           this.nulls.add(true);
           this.lastHash = -1;
           return true;
@@ -66,19 +104,15 @@ export class ColumnAccumulator {
         this.nulls.add(false);
         // Decimal strings (`singer.decimal`, "7530.81"): Number() reads plain ones; thousands commas,
         // currencies and percents do not read, and the column then takes its numbers from the sample.
-        // Number() reads nothing finite from text that starts with a letter (skip it: most text does);
-        // anything else, including leading blanks of any kind, it is asked.
-        const letter = (first >= 65 && first <= 90) || (first >= 97 && first <= 122);
-        if (!letter) {
-          const x = Number(value);
-          if (Number.isFinite(x)) this.addNumber(x);
-        }
+        // Skip text that starts with a letter (most text does); anything else, including leading blanks
+        // of any kind, Number() is asked.
+        if (!isLetter(first)) this.addNumber(Number(value));
         this.count(value, (this.lastHash = hashString(value, TAG_STRING)));
         return false;
       }
       case 'boolean':
         this.nulls.add(false);
-        this.count(value, (this.lastHash = hashString(value ? 't' : 'f', TAG_BOOLEAN)));
+        this.count(value, (this.lastHash = value ? HASH_TRUE : HASH_FALSE));
         return false;
       default:
         this.nulls.add(false);
@@ -88,6 +122,66 @@ export class ColumnAccumulator {
         this.lastHash = hashString(JSON.stringify(value), TAG_STRUCTURED);
         return false;
     }
+  }
+
+  /**
+   * add() for the value at [start, end) of a RECORD line the protocol's RecordCodec scanned (valid JSON,
+   * top-level strings printable ASCII without escapes), read from the bytes where they tell everything
+   * add() needs and decoded where they do not.
+   */
+  addSpan(bytes: Buffer, start: number, end: number): boolean {
+    const first = bytes[start] as number;
+    if (first === QUOTE) return this.addPlainString(bytes, start + 1, end - 1);
+    if (first === MINUS || (first >= 48 && first <= 57)) {
+      const x = jsonNumberAt(bytes, start, end);
+      this.nulls.add(false);
+      this.addNumber(x);
+      this.count(x, (this.lastHash = hashNumber(x)));
+      return false;
+    }
+    if (first === 110 /* null */) {
+      this.nulls.add(true);
+      this.lastHash = -1;
+      return true;
+    }
+    if (first === 116 /* true */ || first === 102 /* false */) return this.add(first === 116);
+    // An object or an array: its bytes are the JSON.stringify text add() would hash, when canonical.
+    const hash = hashAsciiBytes(bytes, start, end, TAG_STRUCTURED);
+    const known = this.canonicalTexts.get(hash);
+    if (known === undefined || !sameBytes(known, bytes, start, end)) {
+      if (!isCanonicalJson(bytes, start, end)) return this.add(decodeSpan(bytes, start, end));
+      if (this.canonicalTexts.size < CANONICAL_TEXTS_KEPT && end - start <= CANONICAL_TEXT_MAX_BYTES) {
+        this.canonicalTexts.set(hash, Buffer.from(bytes.subarray(start, end)));
+      }
+    }
+    this.nulls.add(false);
+    this.structuredCount += 1;
+    this.lastHash = hash;
+    return false;
+  }
+
+  /** The string between the quotes at [start, end): printable ASCII, one byte a character. */
+  private addPlainString(bytes: Buffer, start: number, end: number): boolean {
+    const first = bytes[start] as number;
+    if (start === end || mayBeMissing(first, bytes[end - 1] as number)) return this.add(bytes.toString('latin1', start, end));
+    this.nulls.add(false);
+    if (!isLetter(first)) {
+      const x = numberOfText(bytes, start, end);
+      this.addNumber(x === UNDECIDED ? Number(bytes.toString('latin1', start, end)) : x);
+    }
+    const hash = hashAsciiBytes(bytes, start, end, TAG_STRING);
+    this.lastHash = hash;
+    if (this.distinct !== undefined) this.distinct.add(hash);
+    else this.count(this.internedString(bytes, start, end, hash), hash);
+    return false;
+  }
+
+  private internedString(bytes: Buffer, start: number, end: number, hash: number): string {
+    const known = this.interned.get(hash);
+    if (known !== undefined && sameText(known, bytes, start, end)) return known;
+    const text = bytes.toString('latin1', start, end);
+    if (known === undefined) this.interned.set(hash, text);
+    return text;
   }
 
   private addNumber(x: number): void {
@@ -110,6 +204,7 @@ export class ColumnAccumulator {
       for (const { value: tracked } of this.frequencies.top()) sketch.add(hashOf(tracked));
       sketch.add(hash);
       this.distinct = sketch;
+      this.interned.clear();
     }
   }
 

@@ -33,6 +33,21 @@ export function hashString(text: string, tag = 0): number {
   return (finalise(a) * TWO_POW_21 + (finalise(b) >>> 11)) / TWO_POW_53;
 }
 
+/** hashString of ASCII text given as its bytes [start, end) (one byte, one character), without decoding it. */
+export function hashAsciiBytes(bytes: Buffer, start: number, end: number, tag = 0): number {
+  let a = 0x811c9dc5 ^ tag;
+  let b = 0x9747b28c ^ Math.imul(tag, 0x5bd1e995);
+  for (let i = start; i < end; i += 1) {
+    const c = bytes[i] as number;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (finalise(a) * TWO_POW_21 + (finalise(b) >>> 11)) / TWO_POW_53;
+}
+
+/** No hash: hashes are in [0, 1). */
+const EMPTY = -1;
+
 const numberView = new Float64Array(1);
 const numberWords = new Uint32Array(numberView.buffer);
 
@@ -62,14 +77,33 @@ export class DistinctSketch {
 
   /** The k smallest hashes, ascending. */
   private hashes: number[] = [];
+  /**
+   * While fewer than k hashes are held, the same hashes in an open-addressing table (EMPTY where free),
+   * so a value seen before, the common case then, costs one probe rather than a binary search. Dropped
+   * once k are held: from then on nearly every hash is above the k-th smallest and stops there.
+   */
+  private table: Float64Array | undefined;
 
-  constructor(readonly k: number = DistinctSketch.DEFAULT_K) {}
+  constructor(readonly k: number = DistinctSketch.DEFAULT_K) {
+    this.table = new Float64Array(2 ** Math.ceil(Math.log2(2 * k))).fill(EMPTY);
+  }
 
   add(hash: number): void {
     const hashes = this.hashes;
-    const full = hashes.length >= this.k;
-    // Nearly every value after the first few thousand is above the k-th smallest: one compare.
-    if (full && hash >= (hashes[hashes.length - 1] as number)) return;
+    const table = this.table;
+    if (table === undefined) {
+      // Full: nearly every value is above the k-th smallest, one compare.
+      if (hash >= (hashes[hashes.length - 1] as number)) return;
+    } else {
+      const mask = table.length - 1;
+      // The hash's top 32 bits, well mixed, pick the slot.
+      let slot = (hash * 4294967296) & mask;
+      for (let held = table[slot] as number; held !== EMPTY; held = table[slot] as number) {
+        if (held === hash) return;
+        slot = (slot + 1) & mask;
+      }
+      table[slot] = hash;
+    }
     let low = 0;
     let high = hashes.length;
     while (low < high) {
@@ -80,6 +114,7 @@ export class DistinctSketch {
     if (hashes[low] === hash) return;
     hashes.splice(low, 0, hash);
     if (hashes.length > this.k) hashes.pop();
+    if (hashes.length === this.k) this.table = undefined;
   }
 
   /** True while the count is exact (fewer than k distinct hashes seen). */
@@ -112,8 +147,10 @@ export class RowHasher {
   }
 
   add(columnSalt: number, valueHash: number): void {
+    // The value hash is (A * 2^21 + B) / 2^53 with A 32 bits and B 21 bits: high is A, low is B (exact,
+    // and without a floating-point remainder).
     const high = (valueHash * 4294967296) >>> 0;
-    const low = (valueHash * TWO_POW_53) % TWO_POW_21;
+    const low = valueHash * TWO_POW_53 - high * TWO_POW_21;
     this.a = (this.a + finalise(high ^ columnSalt)) >>> 0;
     this.b = (this.b + finalise(Math.imul(low ^ 0x5bd1e995, columnSalt | 1) ^ high)) >>> 0;
   }

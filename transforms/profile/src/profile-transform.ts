@@ -2,13 +2,15 @@
  * transform-profile: passes every line through exactly as read and, when the input ends, writes a JSON
  * and an HTML report per profiled stream. Lines are written before they are profiled and STATE is never
  * held back, so the stage adds no latency to a pipeline's bookmarks; RECORD lines of streams that are not
- * profiled are never parsed.
+ * profiled are never parsed, and those of profiled streams are read from their bytes (see
+ * profiling-pass-through.ts).
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigurationError, readMessageBatches, type ProgramDefinition, type RecordMessage, type SchemaMessage } from '@tapline/protocol';
+import { ConfigurationError, readLineChunks, type ProgramDefinition } from '@tapline/protocol';
 import { renderHtmlReport } from './html-report.js';
 import { profileConfigSchema, type ProfileConfig } from './profile-config.js';
+import { ProfilingPassThrough } from './profiling-pass-through.js';
 import { StreamProfiler } from './stream-profiler.js';
 
 /** A stream name as a file name: anything but letters, digits, `.`, `_` and `-` becomes `_`. */
@@ -54,25 +56,9 @@ export const profileTransform: ProgramDefinition<ProfileConfig> = {
       return profiler;
     };
 
-    // The last RECORD's stream and profiler, so a run of records costs no map lookup.
-    let lastStream: string | undefined;
-    let lastProfiler: StreamProfiler | undefined;
-    for await (const batch of readMessageBatches(input, { lazyRecords: true })) {
-      for (const { message, raw } of batch) {
-        // Profile first: a malformed record of a profiled stream fails here, before it is passed on.
-        if (message.type === 'RECORD') {
-          const { stream } = message as RecordMessage;
-          if (stream !== lastStream) {
-            lastStream = stream;
-            lastProfiler = profilerFor(stream);
-          }
-          if (lastProfiler !== undefined) lastProfiler.addRecord((message as RecordMessage).record, raw);
-        } else if (message.type === 'SCHEMA') {
-          const schema = message as SchemaMessage;
-          profilerFor(schema.stream)?.addSchema(schema.schema, schema.key_properties);
-        }
-        if (!output.writeLine(raw)) await output.drain();
-      }
+    const passThrough = new ProfilingPassThrough(output, profilerFor);
+    for await (const { buffer, firstLine } of readLineChunks(input)) {
+      if (!passThrough.passLines(buffer, firstLine)) await output.drain();
     }
     await output.drain();
 

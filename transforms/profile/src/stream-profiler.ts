@@ -28,7 +28,7 @@ import {
   type ColumnType,
   type DatasetStatistics,
 } from '@tapline/transform-core';
-import { schemaTypes, type JsonSchema } from '@tapline/protocol';
+import { RecordCodec, schemaTypes, type JsonSchema } from '@tapline/protocol';
 import { ColumnAccumulator, QUANTILE_SKETCH_K } from './column-accumulator.js';
 import { DistinctSketch, RowHasher, hashString } from './distinct-sketch.js';
 
@@ -70,6 +70,7 @@ export interface StreamProfile {
 }
 
 const HISTOGRAM_BINS = 20;
+const SAMPLE_BLOCK = 1 << 20;
 
 export class StreamProfiler {
   private readonly columns = new Map<string, ColumnAccumulator>();
@@ -77,11 +78,18 @@ export class StreamProfiler {
   private readonly order: string[] = [];
   private readonly declared = new Map<string, string[]>();
   /**
-   * The sampled RECORD lines as UTF-8 bytes (Algorithm R, seeded). Bytes rather than parsed records:
-   * 100,000 parsed rows in the heap make every garbage collection walk them, and a sliced line would
-   * keep its whole input chunk alive. Only replaced slots pay for the copy.
+   * The sampled RECORD lines as UTF-8 bytes (Algorithm R, seeded), slot i's line being the first
+   * `sampleLengths[i]` bytes of `sample[i]`. Bytes rather than parsed records: 100,000 parsed rows in the
+   * heap make every garbage collection walk them, and a sliced line would keep its whole input chunk
+   * alive. A slot's buffer is reused by the lines that replace it when they fit, so a long stream makes
+   * no garbage here.
    */
   private readonly sample: Buffer[] = [];
+  private readonly sampleLengths: number[] = [];
+  /** Slots' buffers are cut from blocks of SAMPLE_BLOCK bytes: one allocation for thousands of slots. */
+  private sampleBlock = Buffer.alloc(0);
+  private sampleBlockUsed = 0;
+  private longestSampled = 0;
   private readonly random: Mulberry32;
   private readonly rowHashes = new DistinctSketch();
   private readonly rowHasher = new RowHasher();
@@ -95,6 +103,16 @@ export class StreamProfiler {
   private readonly shapeNames: string[] = [];
   private readonly shapeColumns: ColumnAccumulator[] = [];
   private readonly shapeSalts: number[] = [];
+  /**
+   * The RecordCodec of the stream's last SCHEMA, when it compiled: it locates each property's value in a
+   * RECORD line's bytes, which the columns then read without the line being parsed. `codecColumns[i]`
+   * (and its salt) is the column of the codec's property i; `otherColumns` are the columns a scanned
+   * record cannot have (seen in earlier records but not in the SCHEMA), missing from every such record.
+   */
+  private codec: RecordCodec | undefined;
+  private codecColumns: ColumnAccumulator[] = [];
+  private codecSalts: number[] = [];
+  private otherColumns: ColumnAccumulator[] = [];
   private keyProperties: string[] = [];
   private rows = 0;
   private completeRows = 0;
@@ -116,6 +134,15 @@ export class StreamProfiler {
       this.declared.set(name, schemaTypes(property));
       this.columnFor(name, this.rows);
     }
+    this.codec = RecordCodec.compile(this.stream, schema, false);
+    this.bindCodec();
+  }
+
+  private bindCodec(): void {
+    const properties = this.codec?.properties ?? [];
+    this.codecColumns = properties.map((name) => this.columns.get(name) as ColumnAccumulator);
+    this.codecSalts = this.codecColumns.map((column) => this.salts.get(column) as number);
+    this.otherColumns = [...this.columns.values()].filter((column) => !this.codecColumns.includes(column));
   }
 
   /** `precedingNulls`: rows already seen without this column (it was missing from them). */
@@ -126,8 +153,40 @@ export class StreamProfiler {
       this.columns.set(name, column);
       this.salts.set(column, (hashString(name) * 4294967296) >>> 0);
       this.order.push(name);
+      if (this.codec !== undefined) this.otherColumns.push(column);
     }
     return column;
+  }
+
+  /**
+   * Profile the RECORD line at [start, end) of `bytes` from the values' bytes, when the stream's SCHEMA
+   * compiled to a codec and the line scans. Returns false otherwise: the caller then parses the line
+   * (which also gives the usual error for a bad one) and calls addRecord.
+   */
+  addRecordLine(bytes: Buffer, start: number, end: number): boolean {
+    const codec = this.codec;
+    if (codec === undefined) return false;
+    const base = codec.scan(bytes, start, end);
+    if (base < 0) return false;
+    const spans = codec.spans;
+    const columns = this.codecColumns;
+    const salts = this.codecSalts;
+    const hasher = this.rowHasher;
+    hasher.reset();
+    this.rows += 1;
+    let complete = true;
+    for (let i = 0; i < columns.length; i += 1) {
+      const column = columns[i] as ColumnAccumulator;
+      const at = spans[base + 2 * i] as number;
+      if (at < 0 ? column.add(undefined) : column.addSpan(bytes, at, spans[base + 2 * i + 1] as number)) complete = false;
+      else hasher.add(salts[i] as number, column.lastHash);
+    }
+    for (const column of this.otherColumns) {
+      column.add(undefined);
+      complete = false;
+    }
+    this.endRow(complete, bytes, start, end);
+    return true;
   }
 
   addRecord(record: Record<string, unknown>, raw: string): void {
@@ -163,14 +222,39 @@ export class StreamProfiler {
         }
       }
     }
+    const bytes = Buffer.from(raw);
+    this.endRow(complete, bytes, 0, bytes.length);
+  }
+
+  private endRow(complete: boolean, bytes: Buffer, start: number, end: number): void {
     if (complete) this.completeRows += 1;
-    this.rowHashes.add(hasher.value);
-    if (this.sample.length < this.options.sampleSize) {
-      this.sample.push(Buffer.from(raw));
-    } else {
-      const slot = this.random.nextInt(this.rows);
-      if (slot < this.options.sampleSize) this.sample[slot] = Buffer.from(raw);
+    this.rowHashes.add(this.rowHasher.value);
+    let slot = this.sample.length;
+    if (slot >= this.options.sampleSize) {
+      slot = this.random.nextInt(this.rows);
+      if (slot >= this.options.sampleSize) return;
     }
+    const length = end - start;
+    if (length > this.longestSampled) this.longestSampled = length;
+    let kept = this.sample[slot];
+    if (kept === undefined || kept.length < length) {
+      // Room for the longest line so far (up to twice this one), so the lines that replace this one fit
+      // and rooms are rarely left behind unused.
+      const room = Math.max(length, Math.min(this.longestSampled, 2 * length));
+      kept = this.sampleRoom(room + 32 - (room % 32));
+      this.sample[slot] = kept;
+    }
+    bytes.copy(kept, 0, start, end);
+    this.sampleLengths[slot] = length;
+  }
+
+  private sampleRoom(size: number): Buffer {
+    if (this.sampleBlockUsed + size > this.sampleBlock.length) {
+      this.sampleBlock = Buffer.allocUnsafeSlow(Math.max(SAMPLE_BLOCK, size));
+      this.sampleBlockUsed = 0;
+    }
+    this.sampleBlockUsed += size;
+    return this.sampleBlock.subarray(this.sampleBlockUsed - size, this.sampleBlockUsed);
   }
 
   get exact(): boolean {
@@ -178,13 +262,11 @@ export class StreamProfiler {
   }
 
   profile(): StreamProfile {
-    const rows = this.sample.map((bytes) => (JSON.parse(bytes.toString('utf8')) as { record: Record<string, unknown> }).record);
+    const sampleColumns = this.sampleColumns();
     const exact = this.exact;
-    const sampleColumns: Record<string, unknown[]> = {};
     const columnTypes: Record<string, ColumnType> = {};
     for (const name of this.order) {
-      const values = rows.map((row) => row[name]);
-      sampleColumns[name] = values;
+      const values = sampleColumns[name] as unknown[];
       const declaredJsonType = this.declared.get(name);
       columnTypes[name] = inferColumnType(name, values, declaredJsonType === undefined ? {} : { declaredJsonType });
     }
@@ -209,7 +291,7 @@ export class StreamProfiler {
     return {
       stream: this.stream,
       exact,
-      sample_rows: rows.length,
+      sample_rows: this.sample.length,
       seed: this.options.seed,
       error_bounds: {
         quantile_rank_error: exact ? 0 : QuantileSketch.rankErrorBound(QUANTILE_SKETCH_K, 'all'),
@@ -219,6 +301,16 @@ export class StreamProfiler {
       dataset,
       columns,
     };
+  }
+
+  /** The sampled records' values by column; the records themselves are not kept (the columns are what is computed on). */
+  private sampleColumns(): Record<string, unknown[]> {
+    const columns = this.order.map((): unknown[] => []);
+    this.sample.forEach((bytes, slot) => {
+      const { record } = JSON.parse(bytes.toString('utf8', 0, this.sampleLengths[slot])) as { record: Record<string, unknown> };
+      this.order.forEach((name, index) => (columns[index] as unknown[]).push(record[name]));
+    });
+    return Object.fromEntries(this.order.map((name, index) => [name, columns[index] as unknown[]]));
   }
 
   /** Beyond the sample: exact figures from the accumulators over the sample's type-dependent ones. */
@@ -411,9 +503,15 @@ function histogramFromSketch(sketch: QuantileSketch, min: number, max: number): 
 
 function datetimeHistogram(values: readonly unknown[]): Histogram | undefined {
   const instants: number[] = [];
+  // Dates repeat (a day column has a few hundred distinct values in 100,000 rows): each is read once.
+  const read = new Map<string, number | null>();
   for (const value of values) {
     if (typeof value !== 'string') continue;
-    const instant = parseDateLike(stripQuotes(value));
+    let instant = read.get(value);
+    if (instant === undefined) {
+      instant = parseDateLike(stripQuotes(value));
+      read.set(value, instant);
+    }
     if (instant !== null) instants.push(instant);
   }
   return histogramOf(instants);
