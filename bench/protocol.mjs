@@ -12,7 +12,7 @@ export async function generate(path, rows) {
   const out = createWriteStream(path);
   out.write(`${JSON.stringify({ type: 'SCHEMA', stream: 'orders', schema: { type: 'object', properties: {} }, key_properties: ['id'] })}\n`);
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
   const lines = [];
   for (let id = 1; id <= rows; id += 1) {
     const record = {

@@ -41,7 +41,7 @@ export async function generateOrders(path, rows) {
   out.write(`${JSON.stringify(ORDERS_SCHEMA)}\n`);
   out.write(`${JSON.stringify({ type: 'STATE', value: { bookmarks: {} } })}\n`);
   let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
   const lines = [];
   for (let id = 1; id <= rows; id += 1) {
     const r = random();
@@ -135,7 +135,7 @@ export async function run(argv) {
   const runs = Number(values.runs ?? 3);
   const dir = `${root}bench/data/transforms`;
   await mkdir(dir, { recursive: true });
-  const input = `${root}bench/data/orders-schema-${rows}.jsonl`;
+  const input = `${root}bench/data/orders-v2-${rows}.jsonl`;
   if (!existsSync(input)) {
     process.stderr.write(`generating ${rows} records into ${input}\n`);
     await generateOrders(input, rows);
