@@ -1,5 +1,6 @@
 export * from './target-config.js';
 export * from './target-driver.js';
+export * from './pending-batch.js';
 export * from './target-runtime.js';
 export * from './state-tracker.js';
 export * from './record-metadata.js';

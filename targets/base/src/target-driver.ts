@@ -1,4 +1,5 @@
 import type { RecordCodec, ScannedRecord, SchemaMessage } from '@tapline/protocol';
+import type { PendingBatch } from './pending-batch.js';
 
 /** One record waiting to be loaded, with the Singer metadata a target may store beside it. */
 export interface PendingRecord {
@@ -36,6 +37,8 @@ export interface StreamSink {
   activateVersion?(version: number): Promise<void>;
   /** The stream has no more records in this run (end of input or a new SCHEMA replaces this sink). */
   close?(): Promise<void>;
+  /** An empty batch for this sink's records, when it keeps them its own way (the default is a RecordList). */
+  newBatch?(): PendingBatch;
 }
 
 /** What a destination supplies for the whole run. */
@@ -71,8 +74,8 @@ export class ScannedPendingRecord implements PendingRecord, ScannedRecord {
     base: number,
     /** The buffer holding the line, and the line's place in it. */
     readonly bytes: Buffer,
-    private readonly start: number,
-    private readonly end: number,
+    readonly start: number,
+    readonly end: number,
     readonly receivedAt: number,
     readonly line: number,
     readonly sequence: number,

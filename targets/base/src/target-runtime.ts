@@ -9,8 +9,6 @@ import {
   createRecordValidator,
   formatErrorLine,
   isTaplineError,
-  readLineChunks,
-  type LineChunk,
   decodeLine,
   recordLineStream,
   OTHER_STREAM,
@@ -24,7 +22,9 @@ import {
   type SchemaMessage,
 } from '@tapline/protocol';
 import type { BaseTargetConfig } from './target-config.js';
-import { ScannedPendingRecord, type PendingRecord, type StreamSink, type TargetDriver } from './target-driver.js';
+import type { PendingRecord, StreamSink, TargetDriver } from './target-driver.js';
+import { RecordList, countThrough, type PendingBatch } from './pending-batch.js';
+import { LineSplitter } from './line-splitter.js';
 import { StateTracker } from './state-tracker.js';
 
 interface StreamEntry {
@@ -38,8 +38,10 @@ interface StreamEntry {
   /** Indexes of the key properties in `codec.properties`. */
   keyIndexes: number[];
   sink: StreamSink;
-  records: PendingRecord[];
+  records: PendingBatch;
   bytes: number;
+  /** Records added since the state tracker and the progress line last counted them. */
+  unreported: number;
   /** When the oldest pending record arrived (ms), or 0 when nothing is pending. */
   oldest: number;
   failure: unknown;
@@ -117,18 +119,20 @@ export class TargetRuntime {
 
   /** Read input, racing each read against the age limit so an idle tap does not keep data uncommitted. */
   private async consume(): Promise<void> {
-    const iterator = readLineChunks(this.context.input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    // The next read starts while this batch is processed; mark its rejection handled so a bad line is
-    // reported by the `await` below (after the good lines before it) rather than as an unhandled rejection.
+    const iterator = (this.context.input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    const splitter = new LineSplitter();
+    // The next read starts while this chunk is processed; mark its rejection handled so that a failed
+    // read is reported by the `await` below (after the lines before it) rather than as an unhandled rejection.
     const read = () => {
       const promise = iterator.next();
       promise.catch(() => undefined);
       return promise;
     };
     let next = read();
+    let line = 1;
     for (;;) {
       const wait = this.nextAgeDeadline();
-      let result: IteratorResult<LineChunk> | 'timeout';
+      let result: IteratorResult<Buffer | string> | 'timeout';
       if (wait === undefined) {
         result = await next;
       } else {
@@ -143,39 +147,64 @@ export class TargetRuntime {
         await this.flushAged();
         continue;
       }
-      if (result.done) return;
-      next = read();
-      const { buffer } = result.value;
-      let line = result.value.firstLine;
+      const runs = result.done ? [splitter.rest()] : splitter.split(result.value, line);
+      if (!result.done) next = read();
       // When these lines were read: one clock reading per chunk of input is precise enough.
       const receivedAt = Date.now();
-      for (let start = 0; start < buffer.length; line += 1) {
-        if (this.context.signal.aborted) return;
-        let end = buffer.indexOf(10, start);
-        if (end < 0) end = buffer.length;
-        // The fast path: a RECORD of a stream with a codec, proven well-formed and valid from its bytes.
-        // The stream of the previous line is tried first; its codec says when the line is another's.
-        if (this.scanning) {
-          let entry = this.recent;
-          let base = entry?.codec === undefined || entry.failure !== undefined ? OTHER_STREAM : entry.codec.scan(buffer, start, end);
-          if (base === OTHER_STREAM) {
-            entry = this.entryOfRecordLine(buffer, start, end);
-            this.recent = entry;
-            base = entry?.codec === undefined ? -1 : entry.codec.scan(buffer, start, end);
-          }
-          const codec = entry?.codec;
-          if (entry !== undefined && codec !== undefined && base >= 0 && this.hasKeys(entry, codec.spans, base, buffer)) {
-            const pending = new ScannedPendingRecord(codec, base, buffer, start, end, receivedAt, line, this.sequence + 1);
-            if (this.addRecord(entry, pending, end - start + 1)) await this.flushInBackground(entry);
-            start = end + 1;
-            continue;
-          }
+      for (const run of runs) {
+        if (run === undefined) continue;
+        const after = await this.consumeLines(run, line, receivedAt);
+        if (after === undefined) return;
+        line = after;
+      }
+      this.reportReceived();
+      if (result.done) return;
+    }
+  }
+
+  /**
+   * Handle the whole lines of `buffer`, the first numbered `line`: the number of the line after them, or
+   * undefined when the run was interrupted. Between two awaits nothing can interrupt it, so that is when
+   * the signal is looked at.
+   */
+  private async consumeLines(buffer: Buffer, first: number, receivedAt: number): Promise<number | undefined> {
+    const signal = this.context.signal;
+    if (signal.aborted) return undefined;
+    let line = first;
+    for (let start = 0; start < buffer.length; line += 1) {
+      let end = buffer.indexOf(10, start);
+      if (end < 0) end = buffer.length;
+      // The fast path: a RECORD of a stream with a codec, proven well-formed and valid from its bytes.
+      // The stream of the previous line is tried first; its codec says when the line is another's.
+      if (this.scanning) {
+        let entry = this.recent;
+        let base = entry?.codec === undefined || entry.failure !== undefined ? OTHER_STREAM : entry.codec.scan(buffer, start, end);
+        if (base === OTHER_STREAM) {
+          entry = this.entryOfRecordLine(buffer, start, end);
+          this.recent = entry;
+          base = entry?.codec === undefined ? -1 : entry.codec.scan(buffer, start, end);
         }
-        const message = decodeLine(buffer, start, end, line);
-        if (message !== undefined) await this.handle(message, line, end - start + 1);
-        start = end + 1;
+        const codec = entry?.codec;
+        if (entry !== undefined && codec !== undefined && base >= 0 && this.hasKeys(entry, codec.spans, base, buffer)) {
+          entry.records.addScanned(codec, base, buffer, start, end, receivedAt, line, this.sequence + 1);
+          const bytes = end - start + 1;
+          start = end + 1;
+          if (this.counted(entry, receivedAt, bytes)) {
+            await this.flushInBackground(entry);
+            if (signal.aborted) return undefined;
+          }
+          continue;
+        }
+      }
+      const message = decodeLine(buffer, start, end, line);
+      const bytes = end - start + 1;
+      start = end + 1;
+      if (message !== undefined) {
+        await this.handle(message, line, bytes);
+        if (signal.aborted) return undefined;
       }
     }
+    return line;
   }
 
   private get scanning(): boolean {
@@ -208,6 +237,7 @@ export class TargetRuntime {
   }
 
   private async handle(message: Message, line: number, bytes: number): Promise<void> {
+    this.reportReceived();
     switch (message.type) {
       case 'RECORD':
         return this.handleRecord(message as Extract<Message, { type: 'RECORD' }>, line, bytes);
@@ -279,8 +309,9 @@ export class TargetRuntime {
       keys: message.key_properties,
       keyIndexes,
       sink,
-      records: existing?.records ?? [],
+      records: newBatch(sink),
       bytes: 0,
+      unreported: 0,
       oldest: 0,
       failure: undefined,
     });
@@ -317,18 +348,30 @@ export class TargetRuntime {
       line,
       sequence: this.sequence + 1,
     };
-    if (this.addRecord(entry, pending, bytes)) await this.flushInBackground(entry);
+    entry.records.add(pending);
+    if (this.counted(entry, pending.receivedAt, bytes)) await this.flushInBackground(entry);
   }
 
-  /** Queue a checked record; true when its batch is full and must be flushed. */
-  private addRecord(entry: StreamEntry, pending: PendingRecord, bytes: number): boolean {
+  /** Account for the record just added to the stream's batch; true when the batch is full and must be flushed. */
+  private counted(entry: StreamEntry, receivedAt: number, bytes: number): boolean {
     this.sequence += 1;
-    if (entry.records.length === 0) entry.oldest = pending.receivedAt;
-    entry.records.push(pending);
+    if (entry.records.length === 1) entry.oldest = receivedAt;
     entry.bytes += bytes;
-    this.tracker.noteReceived(entry.name);
-    this.progress.count(entry.name);
+    entry.unreported += 1;
     return entry.records.length >= this.maxRows || entry.bytes >= this.maxBytes;
+  }
+
+  /**
+   * Count the records received since the last call, for the state tracker and the progress line: once
+   * per chunk of input and before anything that reads the counts (a STATE, a commit), not per record.
+   */
+  private reportReceived(): void {
+    for (const entry of this.streams.values()) {
+      if (entry.unreported === 0) continue;
+      this.tracker.noteReceived(entry.name, entry.unreported);
+      this.progress.count(entry.name, entry.unreported);
+      entry.unreported = 0;
+    }
   }
 
   private async handleActivateVersion(message: Extract<Message, { type: 'ACTIVATE_VERSION' }>, line: number): Promise<void> {
@@ -373,20 +416,24 @@ export class TargetRuntime {
   }
 
   private async flushStream(entry: StreamEntry, settled = false): Promise<void> {
+    this.reportReceived();
     if (!settled) await this.settle();
     if (entry.records.length === 0 || entry.failure !== undefined) return;
     const records = entry.records;
-    entry.records = [];
+    entry.records = newBatch(entry.sink);
     entry.bytes = 0;
     entry.oldest = 0;
     try {
-      await entry.sink.write({ stream: entry.name, schema: entry.schema, records });
+      await entry.sink.write({ stream: entry.name, schema: entry.schema, records: records.records() });
       this.tracker.noteCommitted(entry.name, records.length);
       this.logger.debug(`committed ${records.length} records`, { stream: entry.name });
     } catch (error) {
-      const located = withLocation(error, entry.name, records[0]?.line);
+      const located = withLocation(error, entry.name, records.lineAt(0));
       // A rejected value: put the batch back so that salvage can commit what the last STATE covers.
-      if (isTaplineError(located) && located.kind === 'data') entry.records = records.concat(entry.records);
+      if (isTaplineError(located) && located.kind === 'data') {
+        records.append(entry.records);
+        entry.records = records;
+      }
       await this.streamFailed(entry, located);
     }
   }
@@ -411,10 +458,9 @@ export class TargetRuntime {
       // Already reported: it is the failure being salvaged, or a later one of the same batch.
     }
     for (const entry of this.streams.values()) {
-      const covered = entry.records.filter((pending) => pending.sequence <= this.sequenceAtLastState);
-      entry.records = [];
-      if (covered.length === 0 || entry.failure !== undefined) continue;
-      entry.records = covered;
+      const covered = entry.records;
+      covered.truncate(entry.failure === undefined ? countThrough(covered, this.sequenceAtLastState) : 0);
+      if (covered.length === 0) continue;
       try {
         await this.flushStream(entry);
       } catch (error) {
@@ -422,17 +468,17 @@ export class TargetRuntime {
         // When the destination named the rejected record's line, the records before it still go in, and
         // an earlier STATE that covers only them is printed.
         const badLine = isTaplineError(error) ? error.where.line : undefined;
-        const bad = badLine === undefined ? undefined : covered.find((pending) => pending.line === badLine);
+        const bad = badLine === undefined ? -1 : indexOfLine(covered, badLine);
         // The last STATE that arrived before the rejected record: commit exactly what it covers, no more.
-        const limit = bad === undefined ? 0 : this.stateSequences.filter((sequence) => sequence < bad.sequence).at(-1) ?? 0;
-        const before = covered.filter((pending) => pending.sequence <= limit);
-        entry.records = [];
-        if (before.length > 0) {
-          entry.records = before;
+        const badSequence = bad < 0 ? undefined : covered.sequenceAt(bad);
+        const limit = badSequence === undefined ? 0 : this.stateSequences.filter((sequence) => sequence < badSequence).at(-1) ?? 0;
+        covered.truncate(countThrough(covered, limit));
+        entry.records = covered;
+        if (covered.length > 0) {
           try {
             await this.flushStream(entry);
           } catch {
-            entry.records = [];
+            entry.records.truncate(0);
           }
         }
         this.logger.warn(`could not commit the records before the bad input: ${formatErrorLine(error)}`);
@@ -462,6 +508,15 @@ export class TargetRuntime {
     // A confirmed STATE must reach the reader now, not when the next batch of output fills up.
     await this.context.output.drain();
   }
+}
+
+function newBatch(sink: StreamSink): PendingBatch {
+  return sink.newBatch?.() ?? new RecordList();
+}
+
+function indexOfLine(batch: PendingBatch, line: number): number {
+  for (let index = 0; index < batch.length; index += 1) if (batch.lineAt(index) === line) return index;
+  return -1;
 }
 
 function withLocation(error: unknown, stream: string, line: number | undefined): unknown {

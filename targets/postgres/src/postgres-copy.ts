@@ -1,10 +1,9 @@
 /**
- * Rows in COPY text format, built in large string chunks. Hand-written rather than a CSV library: the
- * format is four escapes and `\N`, and building one string per chunk (not per field or per row) is what
- * keeps the target's CPU per row low (see README, "Performance").
+ * Values in COPY text format. Hand-written rather than a CSV library: the format is four escapes and
+ * `\N`. A scanned value is copied straight from the line's bytes when its JSON text already is its COPY
+ * text (most are); anything else is decoded and encoded here (see README, "Performance").
  */
-import type { ColumnKind, LoadColumn } from '@tapline/target-sql-base';
-import type { PendingRecord } from '@tapline/target-base';
+import type { ColumnKind } from '@tapline/target-sql-base';
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
 const ESCAPES = /[\\\n\r\t]/g;
@@ -15,7 +14,7 @@ export function escapeCopyText(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, (char) => ESCAPED[char]!) : text;
 }
 
-type Encoder = (value: unknown) => string;
+export type Encoder = (value: unknown) => string;
 
 function asText(value: unknown): string {
   if (typeof value === 'string') return escapeCopyText(value);
@@ -29,7 +28,8 @@ function asInteger(value: unknown): string {
   return asText(value);
 }
 
-const ENCODERS: Record<ColumnKind, Encoder> = {
+/** The COPY text of a decoded value (not null) for a column of each kind. */
+export const ENCODERS: Record<ColumnKind, Encoder> = {
   integer: asInteger,
   // Decimals stay the text the tap sent (singer.decimal strings); numbers print their shortest exact form.
   number: asText,
@@ -44,209 +44,145 @@ const ENCODERS: Record<ColumnKind, Encoder> = {
   json: (value) => escapeCopyText(JSON.stringify(value)),
 };
 
-const CHUNK_BYTES = 1 << 18;
+export const TAB = 9;
+export const NEWLINE = 10;
+export const BACKSLASH = 92;
+const QUOTE = 34;
+const MINUS = 45;
 
-/** Bytes of COPY text, in fresh buffers of about 256 KiB (a buffer handed to the stream is never reused). */
-class ChunkWriter {
-  buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  used = 0;
-  readonly full: Buffer[] = [];
+/** How a scanned value of a column is copied: the column's kind, reduced to what the copy tells apart. */
+export type CopyMode = number;
+const TEXT: CopyMode = 0;
+const INTEGER: CopyMode = 1;
+const NUMBER: CopyMode = 2;
+const BOOLEAN: CopyMode = 3;
+const JSON_DOCUMENT: CopyMode = 4;
 
-  /** Make room for `bytes` more bytes. */
-  reserve(bytes: number): void {
-    if (this.used + bytes <= this.buffer.length) return;
-    this.finish();
-    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
-  }
-
-  finish(): void {
-    if (this.used > 0) this.full.push(this.buffer.subarray(0, this.used));
-    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.used = 0;
-  }
-
-  text(value: string): void {
-    this.reserve(value.length * 3);
-    this.used += this.buffer.write(value, this.used, 'utf8');
-  }
-
-  byte(value: number): void {
-    this.reserve(1);
-    this.buffer[this.used++] = value;
-  }
-
-  /** Bytes [start, end) of `source`, copied as they are. */
-  copy(source: Buffer, start: number, end: number): void {
-    const length = end - start;
-    this.reserve(length);
-    const target = this.buffer;
-    let at = this.used;
-    // Values are short: a loop beats the native call of Buffer.copy below a few dozen bytes.
-    if (length < 48) {
-      for (let i = start; i < end; i += 1) target[at++] = source[i] as number;
-    } else {
-      at += source.copy(target, at, start, end);
-    }
-    this.used = at;
+export function copyModeOf(kind: ColumnKind): CopyMode {
+  switch (kind) {
+    case 'integer':
+      return INTEGER;
+    case 'number':
+      return NUMBER;
+    case 'boolean':
+      return BOOLEAN;
+    case 'json':
+      return JSON_DOCUMENT;
+    default:
+      return TEXT;
   }
 }
 
-const TAB = 9;
-const NEWLINE = 10;
-const BACKSLASH = 92;
-const QUOTE = 34;
+/** A DataView over a buffer's bytes, to move them four at a time. */
+export function viewOf(buffer: Buffer): DataView {
+  return new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
+}
 
-function isDigit(code: number | undefined): boolean {
-  return code !== undefined && code >= 48 && code <= 57;
+/**
+ * Bytes [start, end) of `source` (`from` is its view) into `target` (`to`) at `at`; the new end. Values are
+ * short: four bytes at a time beats a native call (and a loop of single bytes) below a few hundred bytes.
+ */
+export function copyBytes(source: Buffer, from: DataView, start: number, end: number, target: Buffer, to: DataView, at: number): number {
+  if (end - start >= 256) return at + source.copy(target, at, start, end);
+  let i = start;
+  let j = at;
+  for (; i + 4 <= end; i += 4, j += 4) to.setUint32(j, from.getUint32(i));
+  for (; i < end; i += 1) target[j++] = source[i] as number;
+  return j;
+}
+
+/** Whether one of the four bytes of `word` is zero. */
+function hasZeroByte(word: number): boolean {
+  return ((word - 0x01010101) & ~word & 0x80808080) !== 0;
+}
+
+/** Whether one of the four bytes of `word` needs a COPY escape (backslash, tab, CR) or is not ASCII. */
+function needsLook(word: number): boolean {
+  return (((word & 0x7f7f7f7f) + 0x01010101) | word) & 0x80808080 ? true : hasZeroByte(word ^ 0x5c5c5c5c) || hasZeroByte(word ^ 0x09090909) || hasZeroByte(word ^ 0x0d0d0d0d);
 }
 
 /**
  * An integer written with at most 15 digits: exactly the number a decode would give. Longer ones are
  * decoded like every other target does (rounded to a double, see the README's known limits), so that a
- * value never depends on whether its line took the fast path.
+ * value never depends on whether its line took the fast path. The codec has proven it a JSON number.
  */
 function isPlainInteger(bytes: Buffer, start: number, end: number): boolean {
   let i = start;
-  if (bytes[i] === 45) i += 1;
+  if (bytes[i] === MINUS) i += 1;
   if (i === end || end - i > 15) return false;
-  for (; i < end; i += 1) if (!isDigit(bytes[i])) return false;
+  for (; i < end; i += 1) {
+    const code = bytes[i] as number;
+    if (code < 48 || code > 57) return false;
+  }
   return true;
-}
-
-/**
- * A scanned value (its bytes checked by the record codec: strings are plain ASCII without escapes,
- * numbers are JSON numbers) written without decoding when its text already is the COPY text; false
- * when it must be decoded and encoded like any other value.
- */
-function copyScanned(out: ChunkWriter, kind: ColumnKind, bytes: Buffer, start: number, end: number): boolean {
-  const first = bytes[start] as number;
-  if (first === 110 /* null */) {
-    out.byte(BACKSLASH);
-    out.byte(78 /* N */);
-    return true;
-  }
-  if (first === QUOTE) {
-    // A JSON document keeps its quotes; any other column takes the text inside them.
-    if (kind === 'json') out.copy(bytes, start, end);
-    else if (kind === 'integer' || kind === 'boolean') return false;
-    else out.copy(bytes, start + 1, end - 1);
-    return true;
-  }
-  if (first === 116 /* true */ || first === 102 /* false */) {
-    if (kind !== 'boolean') return false;
-    out.byte(first);
-    return true;
-  }
-  if ((first === 123 /* { */ || first === 91 /* [ */) && kind === 'json') return copyJsonDocument(out, bytes, start, end);
-  if (first === 45 || isDigit(first)) {
-    // Floats go as written: PostgreSQL reads them back to the same double JavaScript would. Integers go as
-    // written when they are short digits; anything else is printed as JavaScript would.
-    if (kind === 'number' || (kind === 'integer' || kind === 'json' ? isPlainInteger(bytes, start, end) : false)) {
-      out.copy(bytes, start, end);
-      return true;
-    }
-    return false;
-  }
-  return false;
 }
 
 /**
  * An object or array (already proven valid JSON by the codec) into a json/jsonb column as the tap wrote it,
  * with COPY's escapes: PostgreSQL parses it itself. Numbers keep the tap's digits (`1.50`, integers beyond
- * 2^53), which a decode and re-encode would round. Non-ASCII text is decoded instead (false), so that
+ * 2^53), which a decode and re-encode would round. Non-ASCII text is decoded instead (-1), so that
  * invalid UTF-8 is replaced exactly as for any other value.
  */
-function copyJsonDocument(out: ChunkWriter, bytes: Buffer, start: number, end: number): boolean {
-  let escapes = 0;
+function copyJsonDocument(bytes: Buffer, from: DataView, start: number, end: number, target: Buffer, view: DataView, at: number): number {
+  let to = at;
   for (let i = start; i < end; i += 1) {
+    // Four plain bytes (the usual case) go as they are.
+    if (i + 4 <= end) {
+      const word = from.getUint32(i);
+      if (!needsLook(word)) {
+        view.setUint32(to, word);
+        to += 4;
+        i += 3;
+        continue;
+      }
+    }
     const code = bytes[i] as number;
-    if (code > 126) return false;
-    if (code === BACKSLASH || code === TAB || code === 13) escapes += 1;
-  }
-  if (escapes === 0) {
-    out.copy(bytes, start, end);
-    return true;
-  }
-  out.reserve(end - start + escapes);
-  for (let i = start; i < end; i += 1) {
-    const code = bytes[i] as number;
+    if (code > 126) return -1;
     if (code === BACKSLASH) {
-      out.byte(BACKSLASH);
-      out.byte(BACKSLASH);
+      target[to++] = BACKSLASH;
+      target[to++] = BACKSLASH;
     } else if (code === TAB) {
-      out.byte(BACKSLASH);
-      out.byte(116 /* t */);
+      target[to++] = BACKSLASH;
+      target[to++] = 116; // t
     } else if (code === 13) {
-      out.byte(BACKSLASH);
-      out.byte(114 /* r */);
+      target[to++] = BACKSLASH;
+      target[to++] = 114; // r
     } else {
-      out.byte(code);
+      target[to++] = code;
     }
   }
-  return true;
+  return to;
 }
 
 /**
- * The COPY text of `rows` as buffers of about 256 KiB. Scanned records (see target-base) are copied from
- * their bytes value by value; others are encoded from their objects.
+ * The COPY text of the scanned value at [start, end) of `bytes` (checked by the record codec: strings are
+ * printable ASCII without escapes, numbers are JSON numbers), written into `target` at `at` when its text
+ * already is its COPY text; returns the new end, or -1 when it must be decoded and encoded instead.
+ * `target` has room for twice the value's length; `from` and `to` are views of `bytes` and `target`.
  */
-export function* copyChunks(columns: LoadColumn[], rows: PendingRecord[]): Generator<Buffer> {
-  const reads = columns.map((column) => column.read);
-  const properties = columns.map((column) => column.property);
-  const kinds = columns.map((column) => column.type.kind);
-  const encoders = kinds.map((kind) => ENCODERS[kind]);
-  const count = columns.length;
-  const out = new ChunkWriter();
-  const lastValues: unknown[] = new Array(count);
-  const lastBytes: (Buffer | undefined)[] = new Array(count);
-  // Where each column's property is in the scanned records' spans, for the codec they were scanned with.
-  let codec: PendingRecord['codec'];
-  let indexes: number[] = [];
-  for (const row of rows) {
-    const scanned = row.scanned;
-    if (scanned !== undefined && row.codec !== codec) {
-      codec = row.codec;
-      indexes = properties.map((property) => (property === undefined || codec === undefined ? -1 : codec.properties.indexOf(property)));
-    }
-    for (let i = 0; i < count; i += 1) {
-      const property = properties[i];
-      if (scanned !== undefined && property !== undefined) {
-        const index = indexes[i] as number;
-        const at = scanned.base + 2 * index;
-        const start = index < 0 ? -1 : (scanned.spans[at] as number);
-        if (start < 0) {
-          out.byte(BACKSLASH);
-          out.byte(78);
-        } else if (!copyScanned(out, kinds[i] as ColumnKind, scanned.bytes, start, scanned.spans[at + 1] as number)) {
-          const value = reads[i]!(row);
-          out.text(value === null || value === undefined ? '\\N' : encoders[i]!(value));
-        }
-      } else if (property === undefined) {
-        // Metadata columns repeat their value row after row (the version, the batch time): encode once.
-        const value = reads[i]!(row);
-        let bytes = lastBytes[i];
-        if (value !== lastValues[i] || bytes === undefined) {
-          lastValues[i] = value;
-          bytes = Buffer.from(value === null || value === undefined ? '\\N' : encoders[i]!(value));
-          lastBytes[i] = bytes;
-        }
-        out.copy(bytes, 0, bytes.length);
-      } else {
-        const value = scanned !== undefined ? reads[i]!(row) : row.record[property];
-        out.text(value === null || value === undefined ? '\\N' : encoders[i]!(value));
-      }
-      out.byte(i === count - 1 ? NEWLINE : TAB);
-    }
-    if (out.full.length > 0) {
-      yield* out.full;
-      out.full.length = 0;
-    }
+export function copyScanned(mode: CopyMode, bytes: Buffer, from: DataView, start: number, end: number, target: Buffer, to: DataView, at: number): number {
+  const first = bytes[start] as number;
+  if (first === 110 /* null */) {
+    target[at] = BACKSLASH;
+    target[at + 1] = 78; // N
+    return at + 2;
   }
-  out.finish();
-  yield* out.full;
-}
-
-/** The COPY text of `rows` as one string, for tests. */
-export function copyText(columns: LoadColumn[], rows: PendingRecord[]): string {
-  return Buffer.concat([...copyChunks(columns, rows)]).toString('utf8');
+  if (first === QUOTE) {
+    // A JSON document keeps its quotes; any other column takes the text inside them.
+    if (mode === JSON_DOCUMENT) return copyBytes(bytes, from, start, end, target, to, at);
+    if (mode === INTEGER || mode === BOOLEAN) return -1;
+    return copyBytes(bytes, from, start + 1, end - 1, target, to, at);
+  }
+  if (first === 116 /* true */ || first === 102 /* false */) {
+    if (mode !== BOOLEAN) return -1;
+    target[at] = first;
+    return at + 1;
+  }
+  if (first === 123 /* { */ || first === 91 /* [ */) return mode === JSON_DOCUMENT ? copyJsonDocument(bytes, from, start, end, target, to, at) : -1;
+  if (first !== MINUS && (first < 48 || first > 57)) return -1;
+  // Floats go as written: PostgreSQL reads them back to the same double JavaScript would. Integers go as
+  // written when they are short digits; anything else is printed as JavaScript would.
+  if (mode === NUMBER) return copyBytes(bytes, from, start, end, target, to, at);
+  if ((mode === INTEGER || mode === JSON_DOCUMENT) && isPlainInteger(bytes, start, end)) return copyBytes(bytes, from, start, end, target, to, at);
+  return -1;
 }

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Logger, ProgramDefinition } from '@tapline/protocol';
+import type { Logger, ProgramDefinition, SchemaMessage } from '@tapline/protocol';
 import { classifyPostgresError, connectPostgres, qualifiedName, quoteIdentifier, type PostgresConnection } from '@tapline/postgres-client';
-import { runTarget } from '@tapline/target-base';
+import { runTarget, type PendingBatch, type PendingRecord, type RecordBatch, type StreamSink } from '@tapline/target-base';
 import {
   SQL_TARGET_CAPABILITIES,
   SqlTargetDriver,
@@ -17,7 +17,7 @@ import {
   type TableRef,
 } from '@tapline/target-sql-base';
 import { postgresTargetConfigSchema, type PostgresTargetConfig } from './postgres-config.js';
-import { copyChunks } from './postgres-copy.js';
+import { CopyBatch, BatchHistory, copyRowsOf, type CopyLayout, type CopyRows } from './postgres-copy-batch.js';
 import { neutralType, postgresType, widenUsing } from './postgres-types.js';
 
 const STAGING = 'tapline_staging';
@@ -108,8 +108,10 @@ export class PostgresDialect implements SqlDialect {
     await this.transaction(statements.join(';\n'), { stream });
   }
 
-  async load(load: BatchLoad): Promise<void> {
-    if (load.columns.length === 0 || load.rows.length === 0) return;
+  async load(batch: BatchLoad): Promise<void> {
+    if (batch.columns.length === 0 || batch.rows.length === 0) return;
+    const rows = copyRowsOf(batch);
+    const load = { ...batch, columns: rows.columns };
     const table = qualifiedName(load.table.schema, load.table.table);
     const columns = load.columns.map((column) => quoteIdentifier(column.name)).join(', ');
     const client = this.client;
@@ -118,25 +120,25 @@ export class PostgresDialect implements SqlDialect {
       if (load.truncateFirst) await client.query(`TRUNCATE ${table}`);
       if (load.mode === 'append') {
         // Nothing to merge: COPY straight into the table.
-        await this.copy(load, `COPY ${table} (${columns}) FROM STDIN`, load.table.table);
-      } else if (await this.tryInsertOnly(load, table, columns)) {
+        await this.copy(rows, `COPY ${table} (${columns}) FROM STDIN`, load.table.table);
+      } else if (await this.tryInsertOnly(load, rows, table, columns)) {
         // Every key was new: the rows are in.
       } else {
         // The staging table has the destination's column types, so COPY itself rejects a bad value and
         // names its line and column (an INSERT ... SELECT would only say which statement failed).
         await client.query(`CREATE TEMP TABLE ${STAGING} ON COMMIT DROP AS SELECT ${columns} FROM ${table} WITH NO DATA`);
-        await this.copy(load, `COPY ${STAGING} (${columns}) FROM STDIN`, STAGING);
+        await this.copy(rows, `COPY ${STAGING} (${columns}) FROM STDIN`, STAGING);
         await client.query(this.mergeStatement(load, table, columns));
       }
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw this.loadError(load, error);
+      throw this.loadError(load, rows, error);
     }
   }
 
   /** COPY straight into the table under a savepoint; false (rolled back) when a key already exists. */
-  private async tryInsertOnly(load: BatchLoad, table: string, columns: string): Promise<boolean> {
+  private async tryInsertOnly(load: BatchLoad, rows: CopyRows, table: string, columns: string): Promise<boolean> {
     if (!load.keysUnique) return false;
     const client = this.client;
     let insertOnly = load.truncateFirst || this.insertOnly.get(table);
@@ -148,7 +150,7 @@ export class PostgresDialect implements SqlDialect {
     if (!insertOnly) return false;
     await client.query('SAVEPOINT tapline_insert_only');
     try {
-      await this.copy(load, `COPY ${table} (${columns}) FROM STDIN`, load.table.table);
+      await this.copy(rows, `COPY ${table} (${columns}) FROM STDIN`, load.table.table);
       await client.query('RELEASE SAVEPOINT tapline_insert_only');
       return true;
     } catch (error) {
@@ -159,10 +161,10 @@ export class PostgresDialect implements SqlDialect {
     }
   }
 
-  private async copy(load: BatchLoad, statement: string, relation: string): Promise<void> {
+  private async copy(rows: CopyRows, statement: string, relation: string): Promise<void> {
     const stream = this.client.query(copyFrom(statement));
     try {
-      await pipeline(Readable.from(copyChunks(load.columns, load.rows)), stream);
+      await pipeline(Readable.from(rows.chunks()), stream);
     } catch (error) {
       throw Object.assign(new Error('COPY failed'), { copyError: error, relation });
     }
@@ -182,15 +184,17 @@ export class PostgresDialect implements SqlDialect {
   }
 
   /** A rejected value names its stream, column and input line; anything else is classified as usual. */
-  private loadError(load: BatchLoad, error: unknown): unknown {
+  private loadError(load: BatchLoad, rows: CopyRows, error: unknown): unknown {
     const copy = error as { copyError?: unknown; relation?: string };
     const cause = copy.copyError ?? error;
     const pgError = cause as { code?: string; message?: string; where?: string; column?: string };
     const code = pgError.code ?? '';
     if (code.startsWith('22') || code.startsWith('23')) {
       const where = copy.relation === undefined ? undefined : copyPosition(pgError.where ?? '', copy.relation, load.columns.map((c) => c.name));
-      const row = where?.line ?? (load.rows.length === 1 ? 1 : undefined);
-      return rowRejected(load, row, where?.column ?? pgError.column, `PostgreSQL rejected a value: ${pgError.message ?? String(cause)}`, cause);
+      const line = rows.lineOf(where?.line ?? (rows.count === 1 ? 1 : 0));
+      // rowRejected names the record by its line: give it the one row in question.
+      const rejected = { ...load, rows: line === undefined ? [] : [{ line } as PendingRecord] };
+      return rowRejected(rejected, line === undefined ? undefined : 1, where?.column ?? pgError.column, `PostgreSQL rejected a value: ${pgError.message ?? String(cause)}`, cause);
     }
     return classifyPostgresError(cause, { stream: load.stream });
   }
@@ -248,6 +252,67 @@ export function copyPosition(where: string, relation: string, columns: string[])
   return column === undefined ? { line } : { line, column };
 }
 
+type PreparedTable = Awaited<ReturnType<SqlTargetDriver['prepareTable']>>;
+
+/** The shared SQL driver, with sinks that keep their batches as COPY text (see postgres-copy-batch.ts). */
+class PostgresTargetDriver extends SqlTargetDriver {
+  /** The table each stream's sink loads, as last prepared for it. */
+  private readonly prepared = new Map<string, PreparedTable>();
+
+  override async prepareTable(message: SchemaMessage): Promise<PreparedTable> {
+    const table = await super.prepareTable(message);
+    this.prepared.set(message.stream, table);
+    return table;
+  }
+
+  override async openStream(message: SchemaMessage): Promise<StreamSink> {
+    const sink = await super.openStream(message);
+    return new CopySink(sink, copyLayout(this.prepared.get(message.stream)!));
+  }
+}
+
+/**
+ * The property columns a batch fills, as the shared sink will load them: every planned property the table
+ * has, with the table's type (its metadata columns are added at load time, when their values are known).
+ */
+function copyLayout({ plan, table, method }: PreparedTable): CopyLayout {
+  const columns: CopyLayout['columns'] = [];
+  for (const column of plan.columns) {
+    const existing = table.columns.get(column.name);
+    if (existing !== undefined && column.property !== undefined) columns.push({ name: column.name, property: column.property, type: existing.type });
+  }
+  const upsert = method !== 'append' && plan.keys.length > 0;
+  const keys = upsert ? plan.keys.map((key) => columns.find((column) => column.name === key)?.property ?? key) : [];
+  return { columns, keys };
+}
+
+/** The shared sink, loading batches kept as COPY text (which it hands to the dialect as they are). */
+class CopySink implements StreamSink {
+  private readonly history = new BatchHistory();
+
+  constructor(
+    private readonly sink: StreamSink,
+    private readonly layout: CopyLayout,
+  ) {}
+
+  newBatch(): PendingBatch {
+    return new CopyBatch(this.layout, this.history);
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    await this.sink.write(batch);
+    for (const record of batch.records) if (record instanceof CopyBatch) record.release();
+  }
+
+  async activateVersion(version: number): Promise<void> {
+    await this.sink.activateVersion?.(version);
+  }
+
+  async close(): Promise<void> {
+    await this.sink.close?.();
+  }
+}
+
 export const postgresTarget: ProgramDefinition<PostgresTargetConfig> = {
   name: 'target-postgres',
   version: '0.1.0',
@@ -258,6 +323,6 @@ export const postgresTarget: ProgramDefinition<PostgresTargetConfig> = {
   async run(context) {
     const config = context.config;
     const dialect = new PostgresDialect(config, context.logger);
-    await runTarget(context, new SqlTargetDriver(dialect, config, context.logger, config.default_target_schema ?? 'public'));
+    await runTarget(context, new PostgresTargetDriver(dialect, config, context.logger, config.default_target_schema ?? 'public'));
   },
 };
