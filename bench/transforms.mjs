@@ -6,7 +6,7 @@
 // The input is the orders dataset as tap-postgres sends it (a true SCHEMA: exact decimals as
 // singer.decimal strings, nullable columns), with a few nulls and outliers so every stage has work.
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -138,7 +138,9 @@ export async function run(argv) {
   const input = `${root}bench/data/orders-v2-${rows}.jsonl`;
   if (!existsSync(input)) {
     process.stderr.write(`generating ${rows} records into ${input}\n`);
-    await generateOrders(input, rows);
+    // Written aside and renamed, so an interrupted run never leaves a short file behind to be reused.
+    await generateOrders(`${input}.partial`, rows);
+    await rename(`${input}.partial`, input);
   }
   const wanted = values.stages ? new Set(values.stages.split(',')) : undefined;
   // The floor of any stage: the protocol reader (lazy records) and writer with nothing to do.
