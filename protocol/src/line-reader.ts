@@ -21,31 +21,61 @@ function tooLong(maxLineLength: number, line: number): LineTooLongError {
   });
 }
 
-/** The input as buffers of whole lines; an unfinished line waits for the chunks that complete it. */
-export async function* readLineChunks(input: AsyncIterable<Buffer | string>, options: { maxLineLength?: number } = {}): AsyncGenerator<LineChunk> {
-  const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
-  let pending: Buffer[] = [];
-  let pendingLength = 0;
-  let nextLine = 1;
-  for await (const piece of input) {
+/**
+ * Input chunks cut into runs of whole lines without copying them, for a loop that walks each run with
+ * `indexOf(10)`. Only a line that spans chunks is put together, in a buffer of its own. A line that
+ * never ends fails with LineTooLongError once it passes the maximum.
+ */
+export class LineSplitter {
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+
+  constructor(private readonly maxLineLength = DEFAULT_MAX_LINE_LENGTH) {}
+
+  /** The runs of whole lines `piece` completes (`line` is the number of the first of them). */
+  split(piece: Buffer | string, line: number): Buffer[] {
     const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
     const last = chunk.lastIndexOf(10);
     if (last < 0) {
-      pending.push(chunk);
-      pendingLength += chunk.length;
+      this.pending.push(chunk);
+      this.pendingLength += chunk.length;
       // Bytes first (cheap), characters only when the bytes say it may be too long.
-      if (pendingLength > maxLineLength && Buffer.concat(pending).toString('utf8').length > maxLineLength) throw tooLong(maxLineLength, nextLine);
-      continue;
+      if (this.pendingLength > this.maxLineLength && Buffer.concat(this.pending).toString('utf8').length > this.maxLineLength) {
+        throw tooLong(this.maxLineLength, line);
+      }
+      return [];
     }
-    const head = chunk.subarray(0, last + 1);
-    const buffer = pendingLength === 0 ? head : Buffer.concat([...pending, head], pendingLength + head.length);
-    pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-    pendingLength = chunk.length - last - 1;
-    const firstLine = nextLine;
-    for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) nextLine += 1;
-    yield { buffer, firstLine };
+    const runs: Buffer[] = [];
+    let from = 0;
+    if (this.pendingLength > 0) {
+      from = chunk.indexOf(10) + 1;
+      runs.push(Buffer.concat([...this.pending, chunk.subarray(0, from)]));
+    }
+    if (from <= last) runs.push(chunk.subarray(from, last + 1));
+    this.pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    this.pendingLength = chunk.length - last - 1;
+    return runs;
   }
-  if (pendingLength > 0) yield { buffer: Buffer.concat(pending, pendingLength), firstLine: nextLine };
+
+  /** The last line, when the input did not end with a newline. */
+  rest(): Buffer | undefined {
+    return this.pendingLength > 0 ? Buffer.concat(this.pending, this.pendingLength) : undefined;
+  }
+}
+
+/** The input as buffers of whole lines (LineSplitter's runs), each with the number of its first line. */
+export async function* readLineChunks(input: AsyncIterable<Buffer | string>, options: { maxLineLength?: number } = {}): AsyncGenerator<LineChunk> {
+  const splitter = new LineSplitter(options.maxLineLength);
+  let nextLine = 1;
+  for await (const piece of input) {
+    for (const buffer of splitter.split(piece, nextLine)) {
+      const firstLine = nextLine;
+      for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) nextLine += 1;
+      yield { buffer, firstLine };
+    }
+  }
+  const rest = splitter.rest();
+  if (rest !== undefined) yield { buffer: rest, firstLine: nextLine };
 }
 
 /**

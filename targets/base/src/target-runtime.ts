@@ -10,6 +10,7 @@ import {
   formatErrorLine,
   isTaplineError,
   decodeLine,
+  LineSplitter,
   recordLineStream,
   OTHER_STREAM,
   RecordCodec,
@@ -24,7 +25,6 @@ import {
 import type { BaseTargetConfig } from './target-config.js';
 import type { PendingRecord, StreamSink, TargetDriver } from './target-driver.js';
 import { RecordList, countThrough, type PendingBatch } from './pending-batch.js';
-import { LineSplitter } from './line-splitter.js';
 import { StateTracker } from './state-tracker.js';
 
 interface StreamEntry {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineTooLongError } from '@tapline/protocol';
-import { LineSplitter } from '../src/line-splitter.js';
+import { LineSplitter, LineTooLongError } from '../src/index.js';
 
 const texts = (runs: Buffer[]) => runs.map((run) => run.toString('utf8'));
 
