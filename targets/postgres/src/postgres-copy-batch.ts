@@ -11,7 +11,7 @@
  */
 import { decodeSpan, type RecordCodec, type ScannedRecord } from '@tapline/protocol';
 import type { PendingBatch, PendingRecord } from '@tapline/target-base';
-import type { BatchLoad, ColumnType, LoadColumn } from '@tapline/target-sql-base';
+import { keyText, type BatchLoad, type ColumnType, type LoadColumn } from '@tapline/target-sql-base';
 import { BACKSLASH, ENCODERS, NEWLINE, TAB, copyBytes, copyModeOf, copyScanned, viewOf, type CopyMode, type Encoder } from './postgres-copy.js';
 
 /** The property columns a sink's batches are encoded for, and the key properties of an upsert. */
@@ -112,11 +112,6 @@ function sameColumns(a: LoadColumn[], b: LoadColumn[]): boolean {
 }
 /** What the metadata readers see as the record of a scanned line: its properties are columns of their own. */
 const SCANNED_RECORD: Record<string, unknown> = Object.freeze(Object.create(null) as Record<string, unknown>);
-
-/** A key as latestPerKey in target-sql-base compares it. */
-function keyText(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
 
 /**
  * One stream's pending records as COPY rows. It stands in `RecordBatch.records` as a single entry, which

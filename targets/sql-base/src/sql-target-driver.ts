@@ -289,7 +289,8 @@ function keyValue(value: unknown): unknown {
   return typeof value === 'number' || typeof value === 'string' ? value : keyText(value);
 }
 
-function keyText(value: unknown): string {
+/** A key value as latestPerKey compares it (numbers and strings as they are, others by their text). */
+export function keyText(value: unknown): string {
   return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
