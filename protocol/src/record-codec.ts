@@ -326,7 +326,7 @@ function isDigit(code: number | undefined): boolean {
 }
 
 /** 0: not a JSON number; 1: an integer written with digits only; 2: any other JSON number. */
-function numberKind(bytes: Buffer, start: number, end: number): 0 | 1 | 2 {
+export function numberKind(bytes: Buffer, start: number, end: number): 0 | 1 | 2 {
   let i = start;
   if (bytes[i] === MINUS) i += 1;
   if (!isDigit(bytes[i])) return 0;

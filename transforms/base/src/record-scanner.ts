@@ -10,6 +10,7 @@
  * number as usual. Values of columns nobody asked for are skipped by their delimiters, as they are passed
  * on unchanged.
  */
+import { numberKind } from '@tapline/protocol';
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -28,10 +29,6 @@ function isSpace(code: number | undefined): boolean {
 function skipSpaces(bytes: Buffer, i: number, end: number): number {
   while (i < end && isSpace(bytes[i])) i += 1;
   return i;
-}
-
-function isDigit(code: number | undefined): boolean {
-  return code !== undefined && code >= 48 && code <= 57;
 }
 
 /**
@@ -126,30 +123,6 @@ function isWord(bytes: Buffer, start: number, end: number, word: string): boolea
   return true;
 }
 
-/**
- * Whether [start, end) is a JSON number: optional minus, no leading zero, digits after `.`, an exponent
- * with digits.
- */
-export function isJsonNumber(bytes: Buffer, start: number, end: number): boolean {
-  let i = start;
-  if (bytes[i] === MINUS) i += 1;
-  if (!isDigit(bytes[i])) return false;
-  if (bytes[i] === 48) i += 1;
-  else while (isDigit(bytes[i]) && i < end) i += 1;
-  if (i < end && bytes[i] === 46 /* . */) {
-    i += 1;
-    if (!isDigit(bytes[i]) || i >= end) return false;
-    while (i < end && isDigit(bytes[i])) i += 1;
-  }
-  if (i < end && (bytes[i] === 101 || bytes[i] === 69) /* e E */) {
-    i += 1;
-    if (bytes[i] === 43 || bytes[i] === MINUS) i += 1;
-    if (!isDigit(bytes[i]) || i >= end) return false;
-    while (i < end && isDigit(bytes[i])) i += 1;
-  }
-  return i === end;
-}
-
 /** Whether the value at [start, end) (a string, object or array already delimited) is well-formed enough to decode. */
 function isDecodable(bytes: Buffer, start: number, end: number): boolean {
   const first = bytes[start];
@@ -157,7 +130,7 @@ function isDecodable(bytes: Buffer, start: number, end: number): boolean {
   if (first === 110 /* n */) return isWord(bytes, start, end, 'null');
   if (first === 116 /* t */) return isWord(bytes, start, end, 'true');
   if (first === 102 /* f */) return isWord(bytes, start, end, 'false');
-  return isJsonNumber(bytes, start, end);
+  return numberKind(bytes, start, end) !== 0;
 }
 
 /**

@@ -123,7 +123,6 @@ interface PlanState {
   id: number;
   stream: string;
   plan: StreamPlan;
-  needsFit: boolean;
   status: 'undecided' | 'fitting' | 'ready';
   observed: number;
   written: number;
@@ -438,13 +437,11 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       this.route(PASS, line, bytes, start, end, next, undefined);
       return;
     }
-    const needsFit = typeof plan.fit === 'function';
     const state: PlanState = {
       id: this.plans.length,
       stream,
       plan: plan as StreamPlan,
-      needsFit,
-      status: needsFit ? 'undecided' : 'ready',
+      status: typeof plan.fit === 'function' ? 'undecided' : 'ready',
       observed: 0,
       written: 0,
       dropped: 0,
