@@ -63,14 +63,27 @@ export class LineOutput {
   /** Part of a line given as text; `ascii` when the caller knows every character is below 128. */
   write(text: string, ascii = false): void {
     this.writeRun();
-    if (ascii) {
+    if (ascii || text.length <= SHORT) {
+      // Short texts (a value or two) are copied by character: cheaper than the native UTF-8 encoder's
+      // call. A character above 127 sends an unknown text to the encoder after all.
       this.reserve(text.length);
       const slab = this.slab;
       let at = this.used;
-      for (let k = 0; k < text.length; k += 1) slab[at++] = text.charCodeAt(k);
+      for (let k = 0; k < text.length; k += 1) {
+        const code = text.charCodeAt(k);
+        if (code > 127 && !ascii) {
+          this.writeUtf8(text);
+          return;
+        }
+        slab[at++] = code;
+      }
       this.used = at;
       return;
     }
+    this.writeUtf8(text);
+  }
+
+  private writeUtf8(text: string): void {
     this.reserve(text.length * 3);
     this.used += this.slab.write(text, this.used, 'utf8');
   }

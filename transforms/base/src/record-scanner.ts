@@ -21,6 +21,11 @@ const CLOSE_BRACKET = 93;
 const COMMA = 44;
 const COLON = 58;
 const MINUS = 45;
+const DOT = 46;
+/** 2^53: every integer below it is exact in a double. */
+const MAX_EXACT = 2 ** 53;
+/** 10^0 .. 10^16, all exact in a double (a plain decimal of 17 characters has at most 15 fraction digits). */
+const POWERS_OF_TEN = Array.from({ length: 17 }, (_, f) => 10 ** f);
 
 function isSpace(code: number | undefined): boolean {
   return code === 32 || code === 9 || code === 10 || code === 13;
@@ -147,17 +152,26 @@ export function decodeBytes(bytes: Buffer, start: number, end: number): unknown 
   if (first === 116) return true;
   if (first === 102) return false;
   if (first === OPEN_BRACE || first === OPEN_BRACKET) return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
-  // Integers of up to 15 digits (ids, counts) are exact in a double: add their digits up, no string.
+  // Plain decimals (no exponent) read from their digits, no string: a mantissa below 2^53 is exact in
+  // a double and so is 10^f for f <= 22, so mantissa / 10^f is one correctly rounded division, the same
+  // double Number() gives for the text. Ids, counts, amounts and most shortest-form floats qualify.
   const negative = first === MINUS;
   let i = negative ? start + 1 : start;
-  if (end - i <= 15) {
+  if (end - i <= 17) {
     let x = 0;
+    let point = -1;
     for (; i < end; i += 1) {
-      const digit = (bytes[i] as number) - 48;
-      if (digit < 0 || digit > 9) break;
-      x = x * 10 + digit;
+      const code = bytes[i] as number;
+      const digit = code - 48;
+      if (digit >= 0 && digit <= 9) x = x * 10 + digit;
+      else if (code === DOT && point < 0) point = i;
+      else break;
     }
-    if (i === end) return negative ? -x : x;
+    if (i === end && x < MAX_EXACT) {
+      const fraction = point < 0 ? 0 : end - point - 1;
+      const y = fraction === 0 ? x : x / (POWERS_OF_TEN[fraction] as number);
+      return negative ? -y : y;
+    }
   }
   // Number() reads a JSON number exactly as JSON.parse does.
   return Number(bytes.toString('latin1', start, end));

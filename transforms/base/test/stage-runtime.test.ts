@@ -306,6 +306,30 @@ describe('decodeBytes', () => {
       expect(Object.is(decodeBytes(bytes, 0, bytes.length), JSON.parse(text)) || JSON.stringify(decodeBytes(bytes, 0, bytes.length)) === JSON.stringify(JSON.parse(text)), text).toBe(true);
     }
   });
+
+  it('reads plain decimals from their digits to the same double as JSON.parse', () => {
+    // Shortest forms of random doubles, fixed-point decimals, and the edges of the exact-mantissa path.
+    let seed = 12345;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
+    const texts = ['9007199254740991', '9007199254740992', '9007199254740993', '900719925474099.3', '90071992547409.93', '-9007199254740993', '0.0000000000000001', '-0.0', '00', '1.', '.5', '1.2.3', '12345678901234567.5'];
+    for (let k = 0; k < 200_000; k += 1) {
+      const scale = 10 ** Math.floor(random() * 30 - 12);
+      const x = (random() - 0.3) * scale;
+      texts.push(String(x), x.toFixed(Math.floor(random() * 17)), String(Math.floor(random() * 2 ** 54)));
+    }
+    let mismatches = 0;
+    for (const text of texts) {
+      let expected: unknown;
+      try {
+        expected = JSON.parse(text);
+      } catch {
+        continue; // not JSON: isDecodable keeps such values away from decodeBytes
+      }
+      const bytes = Buffer.from(text);
+      if (!Object.is(decodeBytes(bytes, 0, bytes.length), expected)) mismatches += 1;
+    }
+    expect(mismatches).toBe(0);
+  });
 });
 
 describe('RecordScanner with stopWhenFound', () => {
