@@ -10,7 +10,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compare, median, timeShell } from './lib/measure.mjs';
+import { median, timeShell } from './lib/measure.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -113,16 +113,22 @@ async function chain(rows, runs) {
     tap_chain_fit_first_100k_target: `${tap} | ${stage('impute', 'stage-streaming')} | ${stage('normalize', 'stage-streaming')} | ${stage('outliers', 'stage-streaming')} | ${target}`,
   };
   const times = Object.fromEntries(Object.keys(commands).map((key) => [key, []]));
+  const cpu = Object.fromEntries(Object.keys(commands).map((key) => [key, []]));
   for (let i = 0; i < runs; i += 1) {
     for (const [key, command] of Object.entries(commands)) {
       psql('DROP SCHEMA IF EXISTS bench_out CASCADE');
-      times[key].push((await timeShell(command, { TAPLINE_LOG_LEVEL: 'warn' })).seconds);
+      // GNU time around the whole pipe: the CPU seconds of all our processes (not the server's).
+      const { seconds, stderr } = await timeShell(`/usr/bin/time -f "PIPE %U %S" bash -o pipefail -c '${command}'`, { TAPLINE_LOG_LEVEL: 'warn' });
+      times[key].push(seconds);
+      const usage = /^PIPE ([\d.]+) ([\d.]+)$/m.exec(stderr);
+      if (usage) cpu[key].push(Number(usage[1]) + Number(usage[2]));
     }
   }
   psql('DROP SCHEMA IF EXISTS bench_out CASCADE');
   const seconds = Object.fromEntries(Object.entries(times).map(([key, list]) => [key, +median(list).toFixed(3)]));
+  const clientCpuSeconds = Object.fromEntries(Object.entries(cpu).filter(([, list]) => list.length).map(([key, list]) => [key, +median(list).toFixed(2)]));
   const ratios = Object.fromEntries(Object.keys(commands).filter((key) => key !== 'tap_target').map((key) => [key, +(seconds[key] / seconds.tap_target).toFixed(3)]));
-  return { rows, seconds, runs: times, ratio_vs_tap_target: ratios, goal_ratio: 1.3 };
+  return { rows, seconds, client_cpu_seconds: clientCpuSeconds, runs: times, ratio_vs_tap_target: ratios, goal_ratio: 1.3 };
 }
 
 export async function run(argv) {
@@ -146,23 +152,39 @@ export async function run(argv) {
   // The floor of any stage: the protocol reader (lazy records) and writer with nothing to do.
   const commands = {
     cat: `cat ${input} | cat > /dev/null`,
-    passthrough: `cat ${input} | node ${root}bench/lib/passthrough.mjs lazy > /dev/null`,
+    passthrough: `cat ${input} | /usr/bin/time -f "STAGE %U %S %M" node ${root}bench/lib/passthrough.mjs lazy > /dev/null`,
   };
   for (const [name, [pkg, config]] of Object.entries(stageRuns(dir))) {
     if (wanted && !wanted.has(name)) continue;
     const bin = `${root}transforms/${pkg}/bin/transform-${pkg}.js`;
     if (!existsSync(bin)) continue;
     await writeFile(`${dir}/${name}.json`, JSON.stringify(config));
-    commands[name] = `cat ${input} | TAPLINE_LOG_LEVEL=warn node ${bin} --config ${dir}/${name}.json > /dev/null`;
+    // GNU time around the stage alone: its CPU seconds (the fair measure on a busy machine) and peak RSS.
+    commands[name] = `cat ${input} | TAPLINE_LOG_LEVEL=warn /usr/bin/time -f "STAGE %U %S %M" node ${bin} --config ${dir}/${name}.json > /dev/null`;
   }
-  const results = await compare(commands, runs);
+  // Alternate the commands run by run, so drift in a noisy machine hits all of them alike.
+  const results = Object.fromEntries(Object.keys(commands).map((key) => [key, { runs: [], cpu: [], rss: [] }]));
+  for (let i = 0; i < runs; i += 1) {
+    for (const [key, command] of Object.entries(commands)) {
+      const { seconds, stderr } = await timeShell(command);
+      results[key].runs.push(seconds);
+      const usage = /^STAGE ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
+      if (usage) {
+        results[key].cpu.push(Number(usage[1]) + Number(usage[2]));
+        results[key].rss.push(Number(usage[3]) / 1024);
+      }
+    }
+  }
   const report = { scenario: 'transforms', rows, runs, goal_records_per_s: 500_000, stages: {} };
-  for (const [name, { median: m, runs: list }] of Object.entries(results)) {
+  const base = (key) => median(results[key].runs);
+  for (const [name, { runs: list, cpu, rss }] of Object.entries(results)) {
+    const m = median(list);
     report.stages[name] = {
       seconds: +m.toFixed(3),
       records_per_s: Math.round(rows / m),
-      vs_cat: +(results.cat.median / m).toFixed(3),
-      vs_passthrough: +(results.passthrough.median / m).toFixed(3),
+      vs_cat: +(base('cat') / m).toFixed(3),
+      vs_passthrough: +(base('passthrough') / m).toFixed(3),
+      ...(cpu.length ? { cpu_seconds: +median(cpu).toFixed(2), records_per_cpu_s: Math.round(rows / median(cpu)), peak_rss_mb: Math.round(Math.max(...rss)) } : {}),
       runs: list.map((s) => +s.toFixed(3)),
     };
   }
