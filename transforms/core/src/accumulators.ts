@@ -7,8 +7,8 @@
  */
 
 import { Mulberry32 } from './seeded-random.js';
-import { linearQuantile, medianOfSorted, nearestQuantile, sortNumbersInPlace } from './quantiles.js';
-import { compareValues, detachValue, stableStringify } from './value-identity.js';
+import { linearQuantile, medianOfSorted, nearestQuantile, sortNumberRange, sortNumbersInPlace } from './quantiles.js';
+import { compareValues, detachValue, plainJsonEqual, plainJsonHash, stableStringify } from './value-identity.js';
 
 /** pandas zeroes central-moment sums below this before computing skew, to absorb rounding error. */
 const FLOATING_POINT_NOISE = 1e-14;
@@ -425,21 +425,35 @@ export class QuantileSketch {
   }
 
   private capacity(level: number): number {
-    const depth = this.levels.length - level - 1;
-    return Math.max(KLL_MIN_LEVEL_WIDTH, Math.round(this.k * KLL_CAPACITY_DECAY ** depth));
+    return this.capacities()[level] as number;
   }
 
-  /** Total capacity depends only on the number of levels, so it is cached per level count (add is hot). */
-  private capacityLevels = -1;
+  /**
+   * Level capacities depend only on the number of levels, so they are computed once per level count
+   * (add and compress are hot), with their total.
+   */
+  private capacityList: number[] = [];
   private capacityTotal = 0;
 
-  private totalCapacity(): number {
-    if (this.capacityLevels !== this.levels.length) {
+  private capacities(): number[] {
+    const count = this.levels.length;
+    if (this.capacityList.length !== count) {
+      const list: number[] = [];
       let total = 0;
-      for (let level = 0; level < this.levels.length; level += 1) total += this.capacity(level);
+      for (let level = 0; level < count; level += 1) {
+        const depth = count - level - 1;
+        const capacity = Math.max(KLL_MIN_LEVEL_WIDTH, Math.round(this.k * KLL_CAPACITY_DECAY ** depth));
+        list.push(capacity);
+        total += capacity;
+      }
+      this.capacityList = list;
       this.capacityTotal = total;
-      this.capacityLevels = this.levels.length;
     }
+    return this.capacityList;
+  }
+
+  private totalCapacity(): number {
+    this.capacities();
     return this.capacityTotal;
   }
 
@@ -454,21 +468,41 @@ export class QuantileSketch {
     if (this.retainedCount >= this.totalCapacity()) this.compress();
   }
 
+  /**
+   * Compacts the lowest level at capacity into the one above. Done in place (no array per compaction):
+   * the level keeps only its odd item, and the promoted items are merged into the next level from the
+   * back, taking the next level's item first on ties, as a forward merge would.
+   */
   private compress(): void {
+    const capacities = this.capacities();
     let level = 0;
-    while (level < this.levels.length - 1 && (this.levels[level] as number[]).length < this.capacity(level)) level += 1;
+    while (level < this.levels.length - 1 && (this.levels[level] as number[]).length < (capacities[level] as number)) level += 1;
     if (level === this.levels.length - 1) this.levels.push([]);
     const items = this.levels[level] as number[];
     // With an odd count one item stays behind at its weight; level 0 is in arrival order, so the oldest.
-    const kept = items.length % 2 === 1 ? [items[0] as number] : [];
-    const compacted = kept.length === 1 ? items.slice(1) : items;
-    if (level === 0) sortNumbersInPlace(compacted);
+    const first = items.length % 2;
+    if (level === 0) sortNumberRange(items, first, items.length);
     const offset = this.random.next() < 0.5 ? 0 : 1;
-    const promoted: number[] = [];
-    for (let i = offset; i < compacted.length; i += 2) promoted.push(compacted[i] as number);
-    this.levels[level] = kept;
-    this.levels[level + 1] = mergeSorted(this.levels[level + 1] as number[], promoted);
-    this.retainedCount -= compacted.length - promoted.length;
+    const promotedCount = (items.length - first - offset + 1) >> 1;
+    const above = this.levels[level + 1] as number[];
+    let i = above.length - 1;
+    let j = first + offset + 2 * (promotedCount - 1);
+    let k = above.length + promotedCount - 1;
+    // Grown by pushing rather than by setting its length, which would leave the array holey (slower).
+    for (let added = 0; added < promotedCount; added += 1) above.push(0);
+    while (j >= first + offset) {
+      const promoted = items[j] as number;
+      if (i >= 0 && (above[i] as number) > promoted) {
+        above[k] = above[i] as number;
+        i -= 1;
+      } else {
+        above[k] = promoted;
+        j -= 2;
+      }
+      k -= 1;
+    }
+    this.retainedCount -= items.length - first - promotedCount;
+    items.length = first;
   }
 
   merge(other: QuantileSketch): this {
@@ -594,6 +628,11 @@ interface RankedCount {
   text: string | undefined;
 }
 
+/** A hash cut to 30 bits, which V8 keeps as a small integer: a Map finds those faster than other numbers. */
+function smallHash(hash: number | undefined): number | undefined {
+  return hash === undefined ? undefined : hash & 0x3fffffff;
+}
+
 /** Highest count first, then the lowest value (compareValues' order). */
 function byCountThenValue(a: RankedCount, b: RankedCount): number {
   if (a.count !== b.count) return b.count - a.count;
@@ -625,10 +664,26 @@ export class FrequencyCounter {
    */
   private readonly primitives = new Map<string | number | boolean | null, { value: unknown; count: number }>();
   private readonly structures = new Map<string, { value: unknown; count: number }>();
+  /**
+   * The structures again, by plainJsonHash of their text parsed back (a private copy, so changes to a
+   * counted value do not matter): a plain structure (as JSON.parse builds them, the usual case) is found
+   * by hashing and comparing it in place, without building its stable text, which dominated counting a
+   * JSON column.
+   */
+  private readonly structureIndex = new Map<number, { canonical: unknown; entry: { value: unknown; count: number } }[]>();
   private totalCount = 0;
   private overflow = false;
 
-  constructor(readonly cap: number = Infinity) {
+  /**
+   * @param cap distinct values tracked at most.
+   * @param detachValues copy the strings it keeps (detachString), so that a counter living for a whole
+   * run does not keep the lines they were cut from; false for a short-lived counter of values that are
+   * kept anyway (a sample), which saves a copy per distinct value.
+   */
+  constructor(
+    readonly cap: number = Infinity,
+    private readonly detachValues = true,
+  ) {
     if (!(cap >= 0)) throw new RangeError(`transform-core: frequency cap must be >= 0, got ${cap}`);
   }
 
@@ -662,13 +717,62 @@ export class FrequencyCounter {
 
   add(value: unknown, count = 1): void {
     this.totalCount += count;
-    // The hot path: strings and (non-zero, non-NaN) numbers are their own keys.
-    if (typeof value === 'string' || (typeof value === 'number' && value === value && value !== 0)) {
+    // The hot path: strings, booleans and (non-zero, non-NaN) numbers are their own keys.
+    if (typeof value === 'string' || (typeof value === 'number' && value === value && value !== 0) || typeof value === 'boolean') {
       this.addTo(this.primitives, value, value, count);
+      return;
+    }
+    if (typeof value === 'object' && value !== null) {
+      this.addStructure(value, count);
       return;
     }
     const [map, key] = this.mapFor(value);
     this.addTo(map, key, value, count);
+  }
+
+  private addStructure(value: object, count: number): void {
+    const hash = smallHash(plainJsonHash(value));
+    if (hash !== undefined) {
+      const found = this.findStructure(hash, value);
+      if (found !== undefined) {
+        found.count += count;
+        return;
+      }
+      // Not indexed, so new: every tracked structure is indexed (see indexStructure).
+    }
+    const text = stableStringify(value);
+    const entry = this.structures.get(text);
+    if (entry) {
+      entry.count += count;
+    } else if (this.primitives.size + this.structures.size < this.cap) {
+      const added = { value, count };
+      this.structures.set(text, added);
+      this.indexStructure(text, added);
+    } else {
+      this.overflow = true;
+    }
+  }
+
+  private findStructure(hash: number, value: unknown): { value: unknown; count: number } | undefined {
+    const bucket = this.structureIndex.get(hash);
+    if (bucket === undefined) return undefined;
+    for (const slot of bucket) if (plainJsonEqual(value, slot.canonical)) return slot.entry;
+    return undefined;
+  }
+
+  /** Index a tracked structure by its text parsed back, which is plain JSON with that same text. */
+  private indexStructure(text: string, entry: { value: unknown; count: number }): void {
+    let canonical: unknown;
+    try {
+      canonical = JSON.parse(text);
+    } catch {
+      return; // not JSON (an array with holes): no plain structure has this text
+    }
+    const hash = smallHash(plainJsonHash(canonical));
+    if (hash === undefined) return; // deeper than plainJsonHash goes: plain ones that deep are not hashed either
+    const bucket = this.structureIndex.get(hash);
+    if (bucket === undefined) this.structureIndex.set(hash, [{ canonical, entry }]);
+    else bucket.push({ canonical, entry });
   }
 
   private addTo(map: Map<string | number | boolean | null, { value: unknown; count: number }>, key: string | number | boolean | null, value: unknown, count: number): void {
@@ -676,6 +780,10 @@ export class FrequencyCounter {
     if (entry) {
       entry.count += count;
     } else if (this.primitives.size + this.structures.size < this.cap) {
+      if (!this.detachValues) {
+        map.set(key, { value, count });
+        return;
+      }
       // Kept for the whole run: detach strings from the line they were cut from.
       const own = detachValue(value);
       map.set(typeof key === 'string' && key === value ? (own as string) : key, { value: own, count });
@@ -744,7 +852,27 @@ export class FrequencyCounter {
   /** The most frequent value, lowest value on ties; undefined when empty or overflowed. */
   mode(): ValueCount | undefined {
     if (this.overflow) return undefined;
-    return this.top(1)[0];
+    // top(1) in one pass without a ranked copy of every entry: distinct entries never compare equal, so
+    // the smallest under byCountThenValue is the one top(1) gives.
+    let best: RankedCount | undefined;
+    const candidate: RankedCount = { value: undefined, count: 0, text: undefined };
+    for (const entry of this.primitives.values()) {
+      if (best !== undefined) {
+        if (entry.count < best.count) continue;
+        candidate.value = entry.value;
+        candidate.count = entry.count;
+        if (byCountThenValue(candidate, best) >= 0) continue;
+      }
+      best = { value: entry.value, count: entry.count, text: undefined };
+    }
+    for (const [text, entry] of this.structures) {
+      candidate.value = entry.value;
+      candidate.count = entry.count;
+      candidate.text = text;
+      if (best !== undefined && byCountThenValue(candidate, best) >= 0) continue;
+      best = { value: entry.value, count: entry.count, text };
+    }
+    return best === undefined ? undefined : { value: best.value, count: best.count };
   }
 
   toJSON(): FrequencyCounterState {
@@ -763,6 +891,7 @@ export class FrequencyCounter {
       const [map, key] = counter.mapFor(value);
       map.set(key, { value, count });
     }
+    for (const [text, entry] of counter.structures) counter.indexStructure(text, entry);
     counter.totalCount = state.total;
     counter.overflow = state.overflowed;
     return counter;

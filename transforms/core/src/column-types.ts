@@ -88,9 +88,36 @@ export function countWords(text: string): number {
   return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
 }
 
-/** Distinct values, every kind of missing value counting as the same one. */
-function distinctCount(values: readonly unknown[]): number {
-  return new Set(values.map((value) => (isMissingValue(value) ? 'null' : valueKey(value)))).size;
+/** Whether two values are one under valueKey (every kind of missing value counting as the same one). */
+function sameValue(a: unknown, b: unknown): boolean {
+  const missingA = isMissingValue(a);
+  const missingB = isMissingValue(b);
+  if (missingA || missingB) return missingA && missingB;
+  // Same-typed primitives compare directly (0 and -0 are one, as in valueKey); the rest by their keys.
+  if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string' || typeof a === 'boolean')) return a === b;
+  return valueKey(a) === valueKey(b);
+}
+
+/**
+ * Distinct values (every kind of missing value counting as the same one), counted up to `limit`: the
+ * rules only ask whether there are two, or at most two, so the count stops as soon as that is decided
+ * instead of building a key per value.
+ */
+function distinctCountUpTo(values: readonly unknown[], limit: number): number {
+  const seen: unknown[] = [];
+  for (const value of values) {
+    let known = false;
+    for (const other of seen) {
+      if (sameValue(value, other)) {
+        known = true;
+        break;
+      }
+    }
+    if (known) continue;
+    seen.push(value);
+    if (seen.length >= limit) return limit;
+  }
+  return seen.length;
 }
 
 function extent(numbers: readonly number[]): { min: number; max: number } {
@@ -120,7 +147,7 @@ function inferNumberType(name: string, values: readonly unknown[], numbers: read
   }
   // Two distinct values, a missing value counting as one of them: a flag stored as numbers (0/1, or a
   // constant plus blanks).
-  if (NUMERIC_TYPES.has(type) && distinctCount(values) === 2) type = 'true_or_false';
+  if (NUMERIC_TYPES.has(type) && distinctCountUpTo(values, 3) === 2) type = 'true_or_false';
   return type;
 }
 
@@ -181,7 +208,7 @@ export function inferColumnType(name: string, values: readonly unknown[], option
     const numbers = (present as number[]).filter((x) => Number.isFinite(x));
     return inferNumberType(name, values, numbers);
   }
-  if (typeof first === 'boolean') return distinctCount(present) <= 2 ? 'true_or_false' : 'category';
+  if (typeof first === 'boolean') return distinctCountUpTo(present, 3) <= 2 ? 'true_or_false' : 'category';
   if (Array.isArray(first)) return 'list';
   return inferStringType(name, values, limit);
 }

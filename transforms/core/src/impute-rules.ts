@@ -75,6 +75,18 @@ export function chooseColumnStrategy(dataset: ImputationDatasetFacts, column: Im
 }
 
 /**
+ * The stream-level half of the `auto` rules, from the row counts alone: every row complete -> nothing; at
+ * least 70% of rows complete -> drop the incomplete rows; otherwise per column. Column facts (types,
+ * modes, skew) matter only for `per_column`, so a caller can skip computing them for the other two.
+ */
+export function chooseImputationAction(dataset: Pick<ImputationDatasetFacts, 'row_count' | 'complete_row_count'>): ImputationPlan['action'] {
+  const completeRate = dataset.row_count === 0 ? 1 : dataset.complete_row_count / dataset.row_count;
+  if (completeRate === 1) return 'nothing';
+  if (completeRate >= ROW_REMOVAL_MIN_COMPLETE_RATE) return 'drop_rows';
+  return 'per_column';
+}
+
+/**
  * The reference's `auto` rules: every row complete -> nothing; at least 70% of rows complete -> drop
  * the incomplete rows; otherwise a strategy per column (see chooseColumnStrategy). An empty dataset
  * needs nothing.
@@ -82,9 +94,9 @@ export function chooseColumnStrategy(dataset: ImputationDatasetFacts, column: Im
 export function chooseImputationStrategies(dataset: ImputationDatasetFacts, columns: Readonly<Record<string, ImputationColumnFacts>>): ImputationPlan {
   const names = Object.keys(columns);
   const every = (strategy: ImputationStrategy): Record<string, ImputationStrategy> => Object.fromEntries(names.map((name) => [name, strategy]));
-  const completeRate = dataset.row_count === 0 ? 1 : dataset.complete_row_count / dataset.row_count;
-  if (completeRate === 1) return { action: 'nothing', strategies: every('none') };
-  if (completeRate >= ROW_REMOVAL_MIN_COMPLETE_RATE) return { action: 'drop_rows', strategies: every('drop_rows') };
+  const action = chooseImputationAction(dataset);
+  if (action === 'nothing') return { action, strategies: every('none') };
+  if (action === 'drop_rows') return { action, strategies: every('drop_rows') };
   const strategies: Record<string, ImputationStrategy> = {};
   for (const name of names) strategies[name] = chooseColumnStrategy(dataset, columns[name] as ImputationColumnFacts);
   return { action: 'per_column', strategies };

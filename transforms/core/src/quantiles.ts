@@ -30,6 +30,44 @@ export function sortNumbersInPlace(values: number[]): number[] {
   return values;
 }
 
+/** Below this length insertion sort beats copying into a typed array (KLL sorts 8-item levels all the time). */
+const SHORT_SORT_LENGTH = 48;
+
+/**
+ * Sorts `values[start, end)` ascending in place, exactly as sortNumbersInPlace would sort that range on
+ * its own. Short ranges of numbers without NaN take an insertion sort: it is stable, so it orders -0 and
+ * 0 as the comparator sort does, and equal numbers are otherwise indistinguishable. Anything else goes
+ * through sortNumbersInPlace on a copy.
+ */
+export function sortNumberRange(values: number[], start: number, end: number): void {
+  const n = end - start;
+  if (n < 2) return;
+  if (n <= SHORT_SORT_LENGTH) {
+    let plain = true;
+    for (let i = start; i < end; i += 1) {
+      const x = values[i];
+      if (typeof x !== 'number' || x !== x) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      for (let i = start + 1; i < end; i += 1) {
+        const x = values[i] as number;
+        let j = i - 1;
+        while (j >= start && (values[j] as number) > x) {
+          values[j + 1] = values[j] as number;
+          j -= 1;
+        }
+        values[j + 1] = x;
+      }
+      return;
+    }
+  }
+  const part = sortNumbersInPlace(values.slice(start, end));
+  for (let i = 0; i < n; i += 1) values[start + i] = part[i] as number;
+}
+
 /** Ascending copy of finite numbers. */
 export function sortedNumbers(values: Iterable<number>): number[] {
   const result: number[] = [];

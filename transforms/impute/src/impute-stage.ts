@@ -14,6 +14,7 @@ import {
   Mulberry32,
   NullRunAccumulator,
   TIMESERIES_MAX_NULL_RATE,
+  chooseImputationAction,
   chooseImputationStrategies,
   defaultConstantFor,
   detachValue,
@@ -22,6 +23,7 @@ import {
   reservoirSample,
   type ColumnType,
   type ImputationColumnFacts,
+  type ValueCount,
 } from '@tapline/transform-core';
 import {
   BoundedQuantiles,
@@ -81,6 +83,12 @@ class RowReservoir {
   private seen = 0;
   private filled = 0;
   private readonly random: Mulberry32;
+  /**
+   * The sampled rows: per slot the observed columns' values (null for missing ones). Kept by row, not by
+   * column: one store per sampled row instead of one per column at a random place in each column's
+   * array (a cache miss and a write barrier each), and columns are needed only once, at the fit.
+   */
+  readonly rows: unknown[][] = [];
 
   constructor(
     private readonly size: number,
@@ -96,6 +104,14 @@ class RowReservoir {
     const slot = this.random.nextInt(this.seen);
     return slot < this.size ? slot : -1;
   }
+
+  /** The values column `index` has in the sampled rows, in slot order. */
+  column(index: number): unknown[] {
+    const rows = this.rows;
+    const values = new Array<unknown>(rows.length);
+    for (let slot = 0; slot < rows.length; slot += 1) values[slot] = (rows[slot] as unknown[])[index];
+    return values;
+  }
 }
 
 class ColumnObserver {
@@ -103,8 +119,6 @@ class ColumnObserver {
   readonly moments = new MomentsAccumulator();
   readonly quantiles = new BoundedQuantiles(QUANTILE_EXACT_LIMIT);
   readonly frequencies = new FrequencyCounter(MODE_CAP);
-  /** The column's values in the rows of the shared reservoir sample (null for missing ones). */
-  readonly sampled: unknown[] = [];
   /** Backward fill: the value that ends each null run, in order. */
   readonly runEnds: unknown[] = [];
   private inRun = false;
@@ -113,17 +127,39 @@ class ColumnObserver {
   constructor(
     readonly spec: ColumnSpec,
     private readonly backward: boolean,
+    private readonly reservoir: RowReservoir,
+    /** This column's position in the reservoir's rows. */
+    private readonly position: number,
   ) {}
 
-  /** One row's value; `slot` from RowReservoir.next(), `missing` is isMissingValue(value). */
-  add(value: unknown, missing: boolean, slot: number): void {
+  private sampledColumn: unknown[] | undefined;
+
+  /**
+   * The column's values in the rows of the shared reservoir sample (null for missing ones); read at the
+   * fit, once the sample is final, so gathered from the rows once.
+   */
+  get sampled(): unknown[] {
+    this.sampledColumn ??= this.reservoir.column(this.position);
+    return this.sampledColumn;
+  }
+
+  /** After the fit: the sample is no longer needed (backward fill keeps observers for their runEnds). */
+  releaseSample(): void {
+    this.sampledColumn = undefined;
+  }
+
+  /**
+   * One row's value; `missing` is isMissingValue(value). `owned`: the value is a string of its own
+   * already (decoded from the line's bytes, see observeValues), so keeping it keeps nothing else alive
+   * and it needs no copy.
+   */
+  add(value: unknown, missing: boolean, owned: boolean): void {
     this.nulls.add(missing);
-    if (slot >= 0) this.sampled[slot] = missing ? null : detachValue(value);
     if (missing) {
       this.inRun = true;
       return;
     }
-    if (this.backward && this.inRun) this.runEnds.push(detachValue(value));
+    if (this.backward && this.inRun) this.runEnds.push(owned ? value : detachValue(value));
     this.inRun = false;
     // Past the cap the counter has no mode to give (the sample's is used), so stop paying for it.
     if (this.counting) {
@@ -161,14 +197,73 @@ interface ActiveColumn {
   ends: unknown[];
 }
 
+/** The number a present (not missing) value stands for in a numeric column, if any. */
 function toNumber(value: unknown, kind: NumericKind | undefined): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (kind === undefined) return undefined;
-  if (kind === 'decimal_string' && typeof value === 'string' && value.trim() !== '') {
+  // A present string is never blank (isMissingValue strips what trim does), so Number() cannot read
+  // it as 0.
+  if (kind === 'decimal_string' && typeof value === 'string') {
     const x = Number(value);
     return Number.isFinite(x) ? x : undefined;
   }
   return undefined;
+}
+
+/**
+ * FrequencyCounter's mode() of the values present in `values`, counted faster when they are all strings
+ * (counts only, no entry per value) or all numbers (sorted, equal values are then neighbours): the most
+ * frequent value, the lowest on ties. The sample of a column past MODE_CAP is mostly distinct values, so
+ * this is the costly part of fitting such a column.
+ */
+export function modeOf(values: readonly unknown[]): ValueCount | undefined {
+  let strings = 0;
+  let numbers = 0;
+  let present = 0;
+  for (const value of values) {
+    if (isMissingValue(value)) continue;
+    present += 1;
+    if (typeof value === 'string') strings += 1;
+    else if (typeof value === 'number') numbers += 1;
+  }
+  if (present === 0) return undefined;
+  if (strings === present) {
+    const counts = new Map<string, number>();
+    for (const value of values) if (typeof value === 'string' && !isMissingValue(value)) counts.set(value, (counts.get(value) ?? 0) + 1);
+    let best = '';
+    let bestCount = 0;
+    for (const [value, count] of counts) {
+      if (count > bestCount || (count === bestCount && value < best)) {
+        best = value;
+        bestCount = count;
+      }
+    }
+    return { value: best, count: bestCount };
+  }
+  if (numbers === present) {
+    const sorted = new Float64Array(present);
+    let at = 0;
+    for (const value of values) if (typeof value === 'number' && !isMissingValue(value)) sorted[at++] = value;
+    sorted.sort();
+    let best = sorted[0] as number;
+    let bestCount = 0;
+    for (let start = 0; start < present; ) {
+      let end = start + 1;
+      while (end < present && sorted[end] === sorted[start]) end += 1;
+      // Strictly more: on ties the first run, the lowest value, stays.
+      if (end - start > bestCount) {
+        best = sorted[start] as number;
+        bestCount = end - start;
+      }
+      start = end;
+    }
+    // 0 and -0 are one value: the counter would give the one it saw first.
+    if (best === 0) best = values.find((value) => value === 0) as number;
+    return { value: best, count: bestCount };
+  }
+  const counter = new FrequencyCounter(Infinity, false);
+  for (const value of values) if (!isMissingValue(value)) counter.add(value);
+  return counter.mode();
 }
 
 /** A fitted number as the column holds it: rounded for integers, text for exact decimals. */
@@ -241,8 +336,8 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   const readColumns = new Set<string>(usesAuto ? Object.keys(properties) : specs.map((spec) => spec.name));
   for (const spec of specs) if (spec.setting.source_column) readColumns.add(spec.setting.source_column);
 
-  let observers: ColumnObserver[] = specs.map((spec) => new ColumnObserver(spec, backfill && direction(spec) === 'backward'));
   const reservoir = new RowReservoir(SAMPLE_SIZE, seed);
+  let observers: ColumnObserver[] = specs.map((spec, i) => new ColumnObserver(spec, backfill && direction(spec) === 'backward', reservoir, i));
   let rows = 0;
   let completeRows = 0;
   let params: ImputeParams | undefined;
@@ -305,7 +400,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
         // A seeded subsample of the observed values (not the first ones: on a stream shorter than the
         // reservoir those would all come from its start).
         const pool = reservoirSample(
-          [...observer.sampled].filter((value) => !isMissingValue(value)),
+          observer.sampled.filter((value) => !isMissingValue(value)),
           RANDOM_POOL_SIZE,
           seed,
         );
@@ -325,29 +420,34 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   }
 
   function sampleModeRatio(observer: ColumnObserver): number {
-    const values = [...observer.sampled];
-    const counter = new FrequencyCounter();
-    for (const value of values) if (!isMissingValue(value)) counter.add(value);
-    const top = counter.mode();
-    return top === undefined || values.length === 0 ? 0 : top.count / values.length;
+    const sampled = observer.sampled;
+    const top = modeOf(sampled);
+    return top === undefined || sampled.length === 0 ? 0 : top.count / sampled.length;
   }
 
   function modeOfSample(observer: ColumnObserver): unknown {
-    const counter = new FrequencyCounter();
-    for (const value of observer.sampled) if (!isMissingValue(value)) counter.add(value);
-    return counter.mode()?.value;
+    return modeOf(observer.sampled)?.value;
   }
 
   function fitAll(): ImputeParams {
     const columns: Record<string, ColumnFill> = {};
     const autoObservers = observers.filter((observer) => observer.spec.strategy === 'auto');
     let action: ImputeParams['action'] = 'per_column';
-    if (autoObservers.length > 0) {
+    if (autoObservers.length > 0) action = chooseImputationAction({ row_count: rows, complete_row_count: completeRows });
+    if (action !== 'per_column') {
+      // Nothing to fill, or incomplete rows dropped: no column's type or statistics matter, so the
+      // costly part of the fit (type detection, mode estimates on the samples) is skipped.
+      const strategy = action === 'nothing' ? 'none' : 'drop_rows';
+      for (const observer of autoObservers) {
+        const fill = fitColumn(observer, strategy, 'category');
+        columns[observer.spec.name] = { ...fill, how: `auto: ${fill.how}` };
+      }
+    } else if (autoObservers.length > 0) {
       const types: Record<string, ColumnType> = {};
       const facts: Record<string, ImputationColumnFacts> = {};
       for (const observer of autoObservers) {
         const { spec } = observer;
-        const type = inferColumnType(spec.name, [...observer.sampled], { declaredJsonType: columnTypes(spec.property) });
+        const type = inferColumnType(spec.name, observer.sampled, { declaredJsonType: columnTypes(spec.property) });
         types[spec.name] = type;
         const mode = observer.frequencies.mode();
         const skew = observer.moments.skew;
@@ -528,18 +628,36 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
       }
       if (complete) completeRows += 1;
       const slot = reservoir.next();
-      for (let i = 0; i < observers.length; i += 1) {
+      const count = observers.length;
+      const sampled = slot >= 0 ? new Array<unknown>(count) : undefined;
+      for (let i = 0; i < count; i += 1) {
         const index = specIndexes[i] as number;
-        (observers[i] as ColumnObserver).add(values[index], missingFlags[index] as boolean, slot);
+        const value = values[index];
+        const missing = missingFlags[index] as boolean;
+        if (sampled !== undefined) sampled[i] = missing ? null : owned ? value : detachValue(value);
+        (observers[i] as ColumnObserver).add(value, missing, owned);
+      }
+      if (sampled !== undefined) reservoir.rows[slot] = sampled;
+    };
+    // The runtime decodes the values it hands to observeValues from the line's bytes (Buffer#toString
+    // copies them); a record parsed in full may hold strings that are views of its line.
+    let owned = true;
+    plan.observeValues = observeValues;
+    plan.observe = (record) => {
+      owned = false;
+      try {
+        observeValues(readList.map((name) => record[name]));
+      } finally {
+        owned = true;
       }
     };
-    plan.observeValues = observeValues;
-    plan.observe = (record) => observeValues(readList.map((name) => record[name]));
     plan.fit = () => {
       params = fitAll();
       active = undefined;
-      // Keep only what backward fill needs; the accumulators can go.
+      // Keep only what backward fill needs; the accumulators and the sample can go.
       if (!backfill) observers = [];
+      reservoir.rows.length = 0;
+      for (const observer of observers) observer.releaseSample();
       random = new Mulberry32(seed);
       return params;
     };
