@@ -35,6 +35,7 @@ import {
 import { paramsFromState, readParamsFile, stateWithParams, writeParamsFile } from './fitted-params.js';
 import { LineOutput } from './line-output.js';
 import { RecordEnvelope, RecordScanner } from './record-scanner.js';
+import { LazyRow, type RowValues } from './row-values.js';
 import { Spool } from './spool.js';
 import { namedColumns, streamOptionsFor, type BaseStageConfig, type BaseStreamOptions } from './stage-config.js';
 
@@ -74,6 +75,17 @@ export interface StreamPlan<Params = unknown> {
    * line can be scanned; must do exactly what `transform` would. The array is reused: do not keep it.
    */
   transformValues?(values: unknown[], line: number): boolean;
+  /**
+   * With `columns`: observeValues with the values decoded only when asked for (see RowValues): for plans
+   * that read some values of a row only, such as whether each is missing. Called instead of
+   * observeValues. `row` is reused: do not keep it.
+   */
+  observeRow?(row: RowValues, line: number): void;
+  /**
+   * With `columns`: transformValues on a RowValues (positions as for transformValues, emitColumns
+   * included); `row.set` what changes, return false to drop the record. Called instead of transformValues.
+   */
+  transformRow?(row: RowValues, line: number): boolean;
   /**
    * With `columns`, for plans that rename keys: the runtime replaces the keys in the line's bytes. A record
    * holding a key that is not in `columns` (or an escaped one) goes through `transform` instead.
@@ -217,6 +229,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   private cachedStream = '';
   private cachedPlan: PlanState | null | undefined;
   private readonly edits = new LineEdits();
+  /** The row handed to observeRow and transformRow (reused). */
+  private readonly row = new LazyRow();
   /** Scratch space for a record's saved scan on its way to the spool. */
   private scan = new Int32Array(64);
 
@@ -390,6 +404,11 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     const plan = state.plan;
     const scanner = state.scanner;
     if (scanner !== undefined && open >= 0 && scanner.scan(bytes, open, end)) {
+      if (plan.observeRow) {
+        this.row.reset(scanner, bytes);
+        plan.observeRow(this.row, line);
+        return true;
+      }
       const values = state.values;
       const count = scanner.columns.length;
       for (let i = 0; i < count; i += 1) values[i] = scanner.value(bytes, i);
@@ -558,7 +577,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
    * undefined when the line cannot be scanned.
    */
   private located(state: PlanState, scanner: RecordScanner, bytes: Buffer, start: number, end: number, scan: Int32Array | undefined, scanAt: number): RecordScanner | undefined {
-    const emitScanner = state.plan.transformValues !== undefined && state.plan.renameKeys === undefined ? this.emitScannerOf(state, scanner) : scanner;
+    const emitScanner = (state.plan.transformValues !== undefined || state.plan.transformRow !== undefined) && state.plan.renameKeys === undefined ? this.emitScannerOf(state, scanner) : scanner;
     if (scan !== undefined) {
       scanner.load(scan, scanAt, start);
       if (emitScanner !== scanner) emitScanner.copyFrom(scanner, state.emitMap as Int32Array);
@@ -576,6 +595,9 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
           this.emitRenamed(located, state, plan.renameKeys, bytes, start, end);
           return;
         }
+      } else if (plan.transformRow !== undefined) {
+        this.emitRow(located, state, plan.transformRow, bytes, start, end, line);
+        return;
       } else if (plan.transformValues !== undefined) {
         this.emitValues(located, state, plan.transformValues, bytes, start, end, line);
         return;
@@ -625,6 +647,18 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
     state.written += 1;
     this.writeChanged(scanner, values, before, bytes, start, end);
+  }
+
+  /** transformRow on the scanned line, decoding only what it asks for; written as for emitValues. */
+  private emitRow(scanner: RecordScanner, state: PlanState, transform: NonNullable<StreamPlan['transformRow']>, bytes: Buffer, start: number, end: number, line: number): void {
+    const row = this.row;
+    row.reset(scanner, bytes);
+    if (!transform(row, line)) {
+      state.dropped += 1;
+      return;
+    }
+    state.written += 1;
+    this.writeChanged(scanner, row.values, row.before, bytes, start, end);
   }
 
   /** `transform` on a record of just the plan's columns, decoded from the line. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { executeProgram, validateConfig } from '@tapline/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordEnvelope, RecordScanner, Spool, decodeBytes, numericKind, stageConfigSchema, stageProgram, streamOptionsFor, type StageDefinition } from '../src/index.js';
+import { ArrayRow, LazyRow, RecordEnvelope, RecordScanner, Spool, decodeBytes, numericKind, stageConfigSchema, stageProgram, streamOptionsFor, type StageDefinition } from '../src/index.js';
 
 /** A toy stage: subtracts the stream's mean from `x` (fitted), so order and params are easy to see. */
 interface Params { mean: number }
@@ -411,5 +411,51 @@ describe('numericKind', () => {
     expect(numericKind({ anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }, { type: 'null' }] })).toBe('number');
     expect(numericKind({ anyOf: [{ type: 'number' }, { type: 'string' }] })).toBeUndefined();
     expect(numericKind({ type: ['string', 'null'] })).toBeUndefined();
+  });
+});
+
+describe('LazyRow', () => {
+  it('answers missing, isNumber and value as an ArrayRow over the parsed record does', () => {
+    const texts = ['null', '""', '" "', '"\\t"', "\"''\"", '"\\"\\""', '"a"', '" a"', '"a "', '"\\u0020"', '"\\u00a0"', '"\u00a0"', '"é"', '" é "', '"x\\ny"', '"\'"', '"\u007f"', '0', '-0', '-1.5e3', '12.25', 'true', 'false', '{}', '[]', '{"a":null}', '[""]'];
+    const columns = ['a', 'b', 'c'];
+    const scanner = new RecordScanner(columns);
+    const lazy = new LazyRow();
+    let compared = 0;
+    for (const a of texts) {
+      for (const b of texts) {
+        // Column c is absent from every line.
+        const { ok, bytes } = scanLine(scanner, `{"type":"RECORD","stream":"s","record":{"a":${a},"b":${b}}}`);
+        expect(ok).toBe(true);
+        const parsed = JSON.parse(`{"a":${a},"b":${b}}`) as Record<string, unknown>;
+        const array = new ArrayRow(columns.map((column) => parsed[column]));
+        for (const askValueFirst of [false, true]) {
+          lazy.reset(scanner, bytes);
+          for (let i = 0; i < columns.length; i += 1) {
+            if (askValueFirst) expect(lazy.value(i)).toEqual(array.value(i));
+            expect(lazy.missing(i), `${columns[i]} of ${a}, ${b}`).toBe(array.missing(i));
+            expect(lazy.isNumber(i)).toBe(array.isNumber(i));
+            expect(lazy.value(i)).toEqual(array.value(i));
+            compared += 1;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(texts.length * texts.length * 6);
+  });
+
+  it('decodes only what is asked for, and set values are what is written', () => {
+    const scanner = new RecordScanner(['a', 'b']);
+    const { bytes } = scanLine(scanner, '{"type":"RECORD","stream":"s","record":{"a":"x","b":null}}');
+    const row = new LazyRow();
+    row.reset(scanner, bytes);
+    expect(row.missing(0)).toBe(false);
+    expect(row.missing(1)).toBe(true);
+    expect(row.values[0]).toBe(row.before[0]); // neither decoded: both still the unread marker
+    expect(typeof row.values[0]).toBe('symbol');
+    row.set(1, 5);
+    expect(row.value(1)).toBe(5);
+    expect(row.before[1]).toBeNull();
+    expect(row.missing(1)).toBe(false);
+    expect(row.isNumber(1)).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ export function detachValue<T>(value: T): T {
 }
 
 /** A character EDGE_NOISE can strip: quotes, or what `\s` matches in the ASCII and Latin-1 ranges. */
-function isEdgeNoise(code: number): boolean {
+export function isEdgeNoise(code: number): boolean {
   return code <= 32 || code === 34 || code === 39 || (code >= 127 && code <= 160) || code > 255;
 }
 

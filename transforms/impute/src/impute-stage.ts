@@ -26,6 +26,7 @@ import {
   type ValueCount,
 } from '@tapline/transform-core';
 import {
+  ArrayRow,
   BoundedQuantiles,
   columnTypes,
   columnsOf,
@@ -33,6 +34,7 @@ import {
   stageProgram,
   type NumericKind,
   type PlanContext,
+  type RowValues,
   type StageDefinition,
   type StreamPlan,
 } from '@tapline/transform-base';
@@ -149,24 +151,26 @@ class ColumnObserver {
   }
 
   /**
-   * One row's value; `missing` is isMissingValue(value). `owned`: the value is a string of its own
-   * already (decoded from the line's bytes, see observeValues), so keeping it keeps nothing else alive
-   * and it needs no copy.
+   * Column `index` of one row; `missing` is row.missing(index). The value is decoded only when something
+   * keeps or counts it: a column whose counter is full and that holds no numbers needs none. `owned`: the
+   * row's strings are copies of their own already (decoded from the line's bytes), so keeping one keeps
+   * nothing else alive and it needs no copy.
    */
-  add(value: unknown, missing: boolean, owned: boolean): void {
+  add(row: RowValues, index: number, missing: boolean, owned: boolean): void {
     this.nulls.add(missing);
     if (missing) {
       this.inRun = true;
       return;
     }
-    if (this.backward && this.inRun) this.runEnds.push(owned ? value : detachValue(value));
+    if (this.backward && this.inRun) this.runEnds.push(owned ? row.value(index) : detachValue(row.value(index)));
     this.inRun = false;
     // Past the cap the counter has no mode to give (the sample's is used), so stop paying for it.
     if (this.counting) {
-      this.frequencies.add(value);
+      this.frequencies.add(row.value(index));
       if (this.frequencies.overflowed) this.counting = false;
     }
-    const x = toNumber(value, this.spec.kind);
+    if (this.spec.kind === undefined && !row.isNumber(index)) return; // toNumber would give undefined
+    const x = toNumber(row.value(index), this.spec.kind);
     if (x !== undefined) {
       this.moments.add(x);
       this.quantiles.add(x);
@@ -487,7 +491,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   /**
    * The columns transform works on, with their fill and state, and the columns it reads (those, and the
    * sources they copy from); from params at the first record. `index` and `source` are positions in
-   * `emitList`, the order transformValues gets values in.
+   * `emitList`, the order transformRow reads values in.
    */
   let emitList: string[] = [];
   const activeColumns = (): ActiveColumn[] => {
@@ -511,12 +515,12 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
     return active;
   };
 
-  const transformValues = (values: unknown[]): boolean => {
+  const transformRow = (row: RowValues): boolean => {
     // Only the columns with something to do (auto's `nothing` leaves its columns out, not the others).
     for (const column of activeColumns()) {
       const { fill, index, state } = column;
-      const value = values[index];
-      const missing = isMissingValue(value);
+      // Whether it is missing is mostly known from the line's bytes; the value is decoded only when used.
+      const missing = row.missing(index);
       if (fill.strategy === 'sequential') {
         if (fill.direction === 'backward') {
           if (!missing) {
@@ -526,7 +530,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
           }
           state.inRun = true;
           if (state.runIndex < column.ends.length) {
-            values[index] = column.ends[state.runIndex];
+            row.set(index, column.ends[state.runIndex]);
             state.filled += 1;
           } else {
             state.unfilled += 1;
@@ -534,12 +538,12 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
           continue;
         }
         if (!missing) {
-          state.last = value;
+          state.last = row.value(index);
           state.hasLast = true;
           continue;
         }
         if (state.hasLast) {
-          values[index] = state.last;
+          row.set(index, state.last);
           state.filled += 1;
         } else {
           state.unfilled += 1;
@@ -552,20 +556,19 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
           droppedRows += 1;
           return false;
         case 'fill':
-          values[index] = fill.value;
+          row.set(index, fill.value);
           break;
         case 'random': {
           const pool = fill.pool as unknown[];
-          values[index] = pool[random.nextInt(pool.length)];
+          row.set(index, pool[random.nextInt(pool.length)]);
           break;
         }
         case 'column': {
-          const source = values[column.source];
-          if (isMissingValue(source)) {
+          if (row.missing(column.source)) {
             state.unfilled += 1;
             continue;
           }
-          values[index] = source;
+          row.set(index, row.value(column.source));
           break;
         }
         default:
@@ -584,11 +587,11 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
       activeColumns();
       return emitList;
     },
-    transformValues,
+    transformRow,
     transform(record) {
       const columns = activeColumns();
       const values = emitList.map((name) => record[name]);
-      if (!transformValues(values)) return null;
+      if (!transformRow(new ArrayRow(values))) return null;
       // Set in the order the columns are imputed, so new keys serialize in that order.
       for (const column of columns) {
         const value = values[column.index];
@@ -618,11 +621,11 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   };
 
   if (needsFit) {
-    const observeValues = (values: readonly unknown[]): void => {
+    const observeRow = (row: RowValues): void => {
       rows += 1;
       let complete = true;
       for (let i = 0; i < readList.length; i += 1) {
-        const missing = isMissingValue(values[i]);
+        const missing = row.missing(i);
         missingFlags[i] = missing;
         if (missing) complete = false;
       }
@@ -632,21 +635,20 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
       const sampled = slot >= 0 ? new Array<unknown>(count) : undefined;
       for (let i = 0; i < count; i += 1) {
         const index = specIndexes[i] as number;
-        const value = values[index];
         const missing = missingFlags[index] as boolean;
-        if (sampled !== undefined) sampled[i] = missing ? null : owned ? value : detachValue(value);
-        (observers[i] as ColumnObserver).add(value, missing, owned);
+        if (sampled !== undefined) sampled[i] = missing ? null : owned ? row.value(index) : detachValue(row.value(index));
+        (observers[i] as ColumnObserver).add(row, index, missing, owned);
       }
       if (sampled !== undefined) reservoir.rows[slot] = sampled;
     };
-    // The runtime decodes the values it hands to observeValues from the line's bytes (Buffer#toString
-    // copies them); a record parsed in full may hold strings that are views of its line.
+    // The runtime decodes the values of observeRow from the line's bytes (Buffer#toString copies them);
+    // a record parsed in full may hold strings that are views of its line.
     let owned = true;
-    plan.observeValues = observeValues;
+    plan.observeRow = observeRow;
     plan.observe = (record) => {
       owned = false;
       try {
-        observeValues(readList.map((name) => record[name]));
+        observeRow(new ArrayRow(readList.map((name) => record[name])));
       } finally {
         owned = true;
       }
