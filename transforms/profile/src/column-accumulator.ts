@@ -8,14 +8,15 @@
 import { decodeSpan } from '@tapline/protocol';
 import { FrequencyCounter, MinMaxAccumulator, MomentsAccumulator, NullRunAccumulator, QuantileSketch, isMissingValue } from '@tapline/transform-core';
 import { DistinctSketch, hashAsciiBytes, hashNumber, hashString } from './distinct-sketch.js';
-import { UNDECIDED, isCanonicalJson, jsonNumberAt, numberOfText } from './value-bytes.js';
+import { isCanonicalJson, jsonNumberAt, numberOfText } from './value-bytes.js';
 
 /** k of the quantile sketch: a rank error of at most 0.37% over all quantiles at 99% confidence. */
 export const QUANTILE_SKETCH_K = 1000;
 
-const TAG_STRING = 1;
+/** Hash tags: they keep kinds of value apart (1 vs "1"). */
+export const TAG_STRING = 1;
 const TAG_BOOLEAN = 2;
-const TAG_STRUCTURED = 3;
+export const TAG_STRUCTURED = 3;
 const HASH_TRUE = hashString('t', TAG_BOOLEAN);
 const HASH_FALSE = hashString('f', TAG_BOOLEAN);
 
@@ -111,9 +112,7 @@ export class ColumnAccumulator {
         return false;
       }
       case 'boolean':
-        this.nulls.add(false);
-        this.count(value, (this.lastHash = value ? HASH_TRUE : HASH_FALSE));
-        return false;
+        return this.addBoolean(value);
       default:
         this.nulls.add(false);
         this.structuredCount += 1;
@@ -131,19 +130,9 @@ export class ColumnAccumulator {
    */
   addSpan(bytes: Buffer, start: number, end: number): boolean {
     const first = bytes[start] as number;
-    if (first === QUOTE) return this.addPlainString(bytes, start + 1, end - 1);
-    if (first === MINUS || (first >= 48 && first <= 57)) {
-      const x = jsonNumberAt(bytes, start, end);
-      this.nulls.add(false);
-      this.addNumber(x);
-      this.count(x, (this.lastHash = hashNumber(x)));
-      return false;
-    }
-    if (first === 110 /* null */) {
-      this.nulls.add(true);
-      this.lastHash = -1;
-      return true;
-    }
+    if (first === QUOTE) return this.addPlainString(bytes, start + 1, end - 1, hashAsciiBytes(bytes, start + 1, end - 1, TAG_STRING));
+    if (first === MINUS || (first >= 48 && first <= 57)) return this.addJsonNumber(jsonNumberAt(bytes, start, end));
+    if (first === 110 /* null */) return this.addNull();
     if (first === 116 /* true */ || first === 102 /* false */) return this.add(first === 116);
     // An object or an array: its bytes are the JSON.stringify text add() would hash, when canonical.
     const hash = hashAsciiBytes(bytes, start, end, TAG_STRUCTURED);
@@ -154,22 +143,50 @@ export class ColumnAccumulator {
         this.canonicalTexts.set(hash, Buffer.from(bytes.subarray(start, end)));
       }
     }
+    return this.addStructured(hash);
+  }
+
+  addBoolean(value: boolean): boolean {
+    this.nulls.add(false);
+    this.count(value, (this.lastHash = value ? HASH_TRUE : HASH_FALSE));
+    return false;
+  }
+
+  /** add(null). */
+  addNull(): boolean {
+    this.nulls.add(true);
+    this.lastHash = -1;
+    return true;
+  }
+
+  /** add() of a JSON number's value (never NaN). */
+  addJsonNumber(x: number): boolean {
+    this.nulls.add(false);
+    this.addNumber(x);
+    this.count(x, (this.lastHash = hashNumber(x)));
+    return false;
+  }
+
+  /** add() of an object or array whose JSON.stringify text hashes (with TAG_STRUCTURED) to `hash`. */
+  addStructured(hash: number): boolean {
     this.nulls.add(false);
     this.structuredCount += 1;
     this.lastHash = hash;
     return false;
   }
 
-  /** The string between the quotes at [start, end): printable ASCII, one byte a character. */
-  private addPlainString(bytes: Buffer, start: number, end: number): boolean {
+  /**
+   * add() of the string between the quotes at [start, end): printable ASCII, one byte a character;
+   * `hash` is its hashAsciiBytes with TAG_STRING.
+   */
+  addPlainString(bytes: Buffer, start: number, end: number, hash: number): boolean {
     const first = bytes[start] as number;
     if (start === end || mayBeMissing(first, bytes[end - 1] as number)) return this.add(bytes.toString('latin1', start, end));
     this.nulls.add(false);
     if (!isLetter(first)) {
       const x = numberOfText(bytes, start, end);
-      this.addNumber(x === UNDECIDED ? Number(bytes.toString('latin1', start, end)) : x);
+      this.addNumber(typeof x === 'number' ? x : Number(bytes.toString('latin1', start, end))); // else UNDECIDED
     }
-    const hash = hashAsciiBytes(bytes, start, end, TAG_STRING);
     this.lastHash = hash;
     if (this.distinct !== undefined) this.distinct.add(hash);
     else this.count(this.internedString(bytes, start, end, hash), hash);

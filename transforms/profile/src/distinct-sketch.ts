@@ -11,6 +11,13 @@
 const TWO_POW_21 = 2 ** 21;
 const TWO_POW_53 = 2 ** 53;
 
+// Module-local constants for the loops here (and exported copies): an exported or imported binding is a
+// load and a check per use in V8's optimised code, which measurably slows a loop over every byte.
+const PRIME_A = 0x01000193;
+const PRIME_B = 0x5bd1e995;
+export const HASH_PRIME_A = PRIME_A;
+export const HASH_PRIME_B = PRIME_B;
+
 function finalise(h: number): number {
   // murmur3 fmix32: spreads the bits of the FNV accumulator so low-entropy inputs still hash uniformly.
   h ^= h >>> 16;
@@ -35,13 +42,30 @@ export function hashString(text: string, tag = 0): number {
 
 /** hashString of ASCII text given as its bytes [start, end) (one byte, one character), without decoding it. */
 export function hashAsciiBytes(bytes: Buffer, start: number, end: number, tag = 0): number {
-  let a = 0x811c9dc5 ^ tag;
-  let b = 0x9747b28c ^ Math.imul(tag, 0x5bd1e995);
+  let a = hashLaneA(tag);
+  let b = hashLaneB(tag);
   for (let i = start; i < end; i += 1) {
     const c = bytes[i] as number;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
+    a = Math.imul(a ^ c, PRIME_A);
+    b = Math.imul(b ^ c, PRIME_B);
   }
+  return hashOfLanes(a, b);
+}
+
+/**
+ * hashString's two lanes, for a caller that hashes characters as it reads them: start from
+ * hashLaneA(tag) and hashLaneB(tag), take each character c in as `a = Math.imul(a ^ c, HASH_PRIME_A)`
+ * and `b = Math.imul(b ^ c, HASH_PRIME_B)`, and finish with hashOfLanes(a, b).
+ */
+export function hashLaneA(tag: number): number {
+  return 0x811c9dc5 ^ tag;
+}
+
+export function hashLaneB(tag: number): number {
+  return 0x9747b28c ^ Math.imul(tag, 0x5bd1e995);
+}
+
+export function hashOfLanes(a: number, b: number): number {
   return (finalise(a) * TWO_POW_21 + (finalise(b) >>> 11)) / TWO_POW_53;
 }
 
@@ -75,8 +99,9 @@ export class DistinctSketch {
     return 1 / Math.sqrt(k - 2);
   }
 
-  /** The k smallest hashes, ascending. */
-  private hashes: number[] = [];
+  /** The k smallest hashes, ascending: the first `held` entries. */
+  private readonly hashes: Float64Array;
+  private held = 0;
   /**
    * While fewer than k hashes are held, the same hashes in an open-addressing table (EMPTY where free),
    * so a value seen before, the common case then, costs one probe rather than a binary search. Dropped
@@ -85,50 +110,62 @@ export class DistinctSketch {
   private table: Float64Array | undefined;
 
   constructor(readonly k: number = DistinctSketch.DEFAULT_K) {
+    this.hashes = new Float64Array(k);
     this.table = new Float64Array(2 ** Math.ceil(Math.log2(2 * k))).fill(EMPTY);
   }
 
+  /** The k-th smallest hash once k are held (a larger hash changes nothing), else Infinity. */
+  private ceiling = Infinity;
+
   add(hash: number): void {
+    // Full: nearly every value is above the k-th smallest, one compare (small enough to be inlined).
+    if (hash < this.ceiling) this.insert(hash);
+  }
+
+  private insert(hash: number): void {
     const hashes = this.hashes;
+    const held = this.held;
     const table = this.table;
-    if (table === undefined) {
-      // Full: nearly every value is above the k-th smallest, one compare.
-      if (hash >= (hashes[hashes.length - 1] as number)) return;
-    } else {
+    if (table !== undefined) {
       const mask = table.length - 1;
       // The hash's top 32 bits, well mixed, pick the slot.
       let slot = (hash * 4294967296) & mask;
-      for (let held = table[slot] as number; held !== EMPTY; held = table[slot] as number) {
-        if (held === hash) return;
+      for (let known = table[slot] as number; known !== EMPTY; known = table[slot] as number) {
+        if (known === hash) return;
         slot = (slot + 1) & mask;
       }
       table[slot] = hash;
     }
     let low = 0;
-    let high = hashes.length;
+    let high = held;
     while (low < high) {
       const middle = (low + high) >>> 1;
       if ((hashes[middle] as number) < hash) low = middle + 1;
       else high = middle;
     }
-    if (hashes[low] === hash) return;
-    hashes.splice(low, 0, hash);
-    if (hashes.length > this.k) hashes.pop();
-    if (hashes.length === this.k) this.table = undefined;
+    if (low < held && hashes[low] === hash) return;
+    // One move of the larger hashes (once full, the largest drops off the end).
+    hashes.copyWithin(low + 1, low, held < this.k ? held : held - 1);
+    hashes[low] = hash;
+    if (held < this.k) this.held = held + 1;
+    if (this.held === this.k) {
+      this.table = undefined;
+      this.ceiling = hashes[this.k - 1] as number;
+    }
   }
 
   /** True while the count is exact (fewer than k distinct hashes seen). */
   get exact(): boolean {
-    return this.hashes.length < this.k;
+    return this.held < this.k;
   }
 
   get estimate(): number {
-    if (this.exact) return this.hashes.length;
+    if (this.exact) return this.held;
     return Math.round((this.k - 1) / (this.hashes[this.k - 1] as number));
   }
 
   toJSON(): DistinctSketchState {
-    return { kind: 'kmv', k: this.k, hashes: [...this.hashes] };
+    return { kind: 'kmv', k: this.k, hashes: Array.from(this.hashes.subarray(0, this.held)) };
   }
 }
 

@@ -31,6 +31,9 @@ import {
 import { RecordCodec, schemaTypes, type JsonSchema } from '@tapline/protocol';
 import { ColumnAccumulator, QUANTILE_SKETCH_K } from './column-accumulator.js';
 import { DistinctSketch, RowHasher, hashString } from './distinct-sketch.js';
+import { LineSample } from './line-sample.js';
+import { ABSENT, FALSE, NULL, NUMBER, RecordLineReader, STRING, STRUCTURED, TRUE } from './record-line-reader.js';
+import { jsonValueAt } from './value-bytes.js';
 
 export interface ProfilerOptions {
   sampleSize: number;
@@ -69,28 +72,26 @@ export interface StreamProfile {
   columns: Record<string, ProfiledColumn>;
 }
 
+// The reader's value kinds as module-local constants: an imported binding costs a load and a check per
+// use in the per-value loops.
+const KIND_ABSENT = ABSENT;
+const KIND_NULL = NULL;
+const KIND_STRING = STRING;
+const KIND_NUMBER = NUMBER;
+const KIND_TRUE = TRUE;
+const KIND_FALSE = FALSE;
+const KIND_STRUCTURED = STRUCTURED;
+
 const HISTOGRAM_BINS = 20;
-const SAMPLE_BLOCK = 1 << 20;
+const EMPTY_RECORD = {};
 
 export class StreamProfiler {
   private readonly columns = new Map<string, ColumnAccumulator>();
   /** Column names in order: the SCHEMA's properties first, then as first seen in records. */
   private readonly order: string[] = [];
   private readonly declared = new Map<string, string[]>();
-  /**
-   * The sampled RECORD lines as UTF-8 bytes (Algorithm R, seeded), slot i's line being the first
-   * `sampleLengths[i]` bytes of `sample[i]`. Bytes rather than parsed records: 100,000 parsed rows in the
-   * heap make every garbage collection walk them, and a sliced line would keep its whole input chunk
-   * alive. A slot's buffer is reused by the lines that replace it when they fit, so a long stream makes
-   * no garbage here.
-   */
-  private readonly sample: Buffer[] = [];
-  private readonly sampleLengths: number[] = [];
-  /** Slots' buffers are cut from blocks of SAMPLE_BLOCK bytes: one allocation for thousands of slots. */
-  private sampleBlock = Buffer.alloc(0);
-  private sampleBlockUsed = 0;
-  private longestSampled = 0;
-  private readonly random: Mulberry32;
+  /** The sampled RECORD lines (see LineSample). */
+  private readonly sample: LineSample;
   private readonly rowHashes = new DistinctSketch();
   private readonly rowHasher = new RowHasher();
   /** Per column, a salt for the row hash (its name's hash), so equal values in different columns differ. */
@@ -110,6 +111,8 @@ export class StreamProfiler {
    * record cannot have (seen in earlier records but not in the SCHEMA), missing from every such record.
    */
   private codec: RecordCodec | undefined;
+  /** Reads the lines in the usual shape in one pass, before the codec is asked (see record-line-reader.ts); dropped when most lines are not. */
+  private reader: RecordLineReader | undefined;
   private codecColumns: ColumnAccumulator[] = [];
   private codecSalts: number[] = [];
   private otherColumns: ColumnAccumulator[] = [];
@@ -121,7 +124,7 @@ export class StreamProfiler {
     readonly stream: string,
     private readonly options: ProfilerOptions,
   ) {
-    this.random = new Mulberry32(options.seed);
+    this.sample = new LineSample(options.sampleSize, new Mulberry32(options.seed));
   }
 
   get rowCount(): number {
@@ -135,6 +138,7 @@ export class StreamProfiler {
       this.columnFor(name, this.rows);
     }
     this.codec = RecordCodec.compile(this.stream, schema, false);
+    this.reader = this.codec === undefined ? undefined : new RecordLineReader(this.codec, this.stream);
     this.bindCodec();
   }
 
@@ -160,10 +164,19 @@ export class StreamProfiler {
 
   /**
    * Profile the RECORD line at [start, end) of `bytes` from the values' bytes, when the stream's SCHEMA
-   * compiled to a codec and the line scans. Returns false otherwise: the caller then parses the line
-   * (which also gives the usual error for a bad one) and calls addRecord.
+   * compiled to a codec and the line is read (the reader) or scans (the codec). Returns false otherwise:
+   * the caller then parses the line (which also gives the usual error for a bad one) and calls addRecord.
    */
   addRecordLine(bytes: Buffer, start: number, end: number): boolean {
+    const reader = this.reader;
+    if (reader !== undefined) {
+      if (reader.read(bytes, start, end)) {
+        this.addReadLine(reader, bytes, start, end);
+        return true;
+      }
+      // A stream written in another shape (spaced, escaped...): the codec alone reads it.
+      if (reader.misses > 64 && reader.misses > reader.hits) this.reader = undefined;
+    }
     const codec = this.codec;
     if (codec === undefined) return false;
     const base = codec.scan(bytes, start, end);
@@ -187,6 +200,47 @@ export class StreamProfiler {
     }
     this.endRow(complete, bytes, start, end);
     return true;
+  }
+
+  /** addRecordLine for a line the reader read: its values are already read. */
+  private addReadLine(reader: RecordLineReader, bytes: Buffer, start: number, end: number): void {
+    const { kinds, starts, ends, values } = reader;
+    const columns = this.codecColumns;
+    const salts = this.codecSalts;
+    const hasher = this.rowHasher;
+    hasher.reset();
+    this.rows += 1;
+    let complete = true;
+    for (let i = 0; i < columns.length; i += 1) {
+      const column = columns[i] as ColumnAccumulator;
+      let missing: boolean;
+      switch (kinds[i]) {
+        case KIND_STRING:
+          missing = column.addPlainString(bytes, starts[i] as number, ends[i] as number, values[i] as number);
+          break;
+        case KIND_NUMBER:
+          missing = column.addJsonNumber(values[i] as number);
+          break;
+        case KIND_STRUCTURED:
+          missing = column.addStructured(values[i] as number);
+          break;
+        case KIND_TRUE:
+          missing = column.addBoolean(true);
+          break;
+        case KIND_FALSE:
+          missing = column.addBoolean(false);
+          break;
+        default: // absent or null
+          missing = column.addNull();
+      }
+      if (missing) complete = false;
+      else hasher.add(salts[i] as number, column.lastHash);
+    }
+    for (const column of this.otherColumns) {
+      column.add(undefined);
+      complete = false;
+    }
+    this.endRow(complete, bytes, start, end);
   }
 
   addRecord(record: Record<string, unknown>, raw: string): void {
@@ -229,40 +283,22 @@ export class StreamProfiler {
   private endRow(complete: boolean, bytes: Buffer, start: number, end: number): void {
     if (complete) this.completeRows += 1;
     this.rowHashes.add(this.rowHasher.value);
-    let slot = this.sample.length;
-    if (slot >= this.options.sampleSize) {
-      slot = this.random.nextInt(this.rows);
-      if (slot >= this.options.sampleSize) return;
-    }
-    const length = end - start;
-    if (length > this.longestSampled) this.longestSampled = length;
-    let kept = this.sample[slot];
-    if (kept === undefined || kept.length < length) {
-      // Room for the longest line so far (up to twice this one), so the lines that replace this one fit
-      // and rooms are rarely left behind unused.
-      const room = Math.max(length, Math.min(this.longestSampled, 2 * length));
-      kept = this.sampleRoom(room + 32 - (room % 32));
-      this.sample[slot] = kept;
-    }
-    bytes.copy(kept, 0, start, end);
-    this.sampleLengths[slot] = length;
-  }
-
-  private sampleRoom(size: number): Buffer {
-    if (this.sampleBlockUsed + size > this.sampleBlock.length) {
-      this.sampleBlock = Buffer.allocUnsafeSlow(Math.max(SAMPLE_BLOCK, size));
-      this.sampleBlockUsed = 0;
-    }
-    this.sampleBlockUsed += size;
-    return this.sampleBlock.subarray(this.sampleBlockUsed - size, this.sampleBlockUsed);
+    this.sample.offer(this.rows, bytes, start, end);
   }
 
   get exact(): boolean {
     return this.rows <= this.options.sampleSize;
   }
 
+  /**
+   * The report, once the stream has ended. Call it once: the sampled lines' bytes are let go once they are
+   * decoded, so that the report's computations do not hold them too.
+   */
   profile(): StreamProfile {
+    if (this.sample.released) throw new Error(`transform-profile: the profile of stream "${this.stream}" was already made`);
+    const sampleRows = this.sample.length;
     const sampleColumns = this.sampleColumns();
+    this.sample.release();
     const exact = this.exact;
     const columnTypes: Record<string, ColumnType> = {};
     for (const name of this.order) {
@@ -291,7 +327,7 @@ export class StreamProfiler {
     return {
       stream: this.stream,
       exact,
-      sample_rows: this.sample.length,
+      sample_rows: sampleRows,
       seed: this.options.seed,
       error_bounds: {
         quantile_rank_error: exact ? 0 : QuantileSketch.rankErrorBound(QUANTILE_SKETCH_K, 'all'),
@@ -303,14 +339,66 @@ export class StreamProfiler {
     };
   }
 
-  /** The sampled records' values by column; the records themselves are not kept (the columns are what is computed on). */
+  /**
+   * The sampled records' values by column; the records themselves are not kept (the columns are what is
+   * computed on). A line the stream's codec scans is read value by value from its bytes (as addRecordLine
+   * reads it), without an object per record; any other is parsed.
+   */
   private sampleColumns(): Record<string, unknown[]> {
-    const columns = this.order.map((): unknown[] => []);
-    this.sample.forEach((bytes, slot) => {
-      const { record } = JSON.parse(bytes.toString('utf8', 0, this.sampleLengths[slot])) as { record: Record<string, unknown> };
-      this.order.forEach((name, index) => (columns[index] as unknown[]).push(record[name]));
+    const order = this.order;
+    const columns = order.map((): unknown[] => []);
+    const codec = this.codec;
+    const reader = codec === undefined ? undefined : new RecordLineReader(codec, this.stream);
+    const properties = Int32Array.from(order, (name) => codec?.indexOf(name) ?? -1);
+    // What a parsed record gives for a key it does not have: undefined, but for the names of
+    // Object.prototype's members, which the values used to come from.
+    const absent = order.map((name) => (EMPTY_RECORD as Record<string, unknown>)[name]);
+    this.sample.forEach((bytes, start, end) => {
+      if (reader?.read(bytes, start, end)) {
+        const { kinds, starts, ends, values } = reader;
+        for (let c = 0; c < order.length; c += 1) {
+          const property = properties[c] as number;
+          let value: unknown;
+          switch (property < 0 ? KIND_ABSENT : kinds[property]) {
+            case KIND_STRING:
+              value = bytes.toString('latin1', starts[property], ends[property]);
+              break;
+            case KIND_NUMBER:
+              value = values[property];
+              break;
+            case KIND_STRUCTURED:
+              value = JSON.parse(bytes.toString('latin1', starts[property], ends[property]));
+              break;
+            case KIND_TRUE:
+              value = true;
+              break;
+            case KIND_FALSE:
+              value = false;
+              break;
+            case KIND_NULL:
+              value = null;
+              break;
+            default:
+              value = absent[c];
+          }
+          (columns[c] as unknown[]).push(value);
+        }
+        return;
+      }
+      const base = codec === undefined ? -1 : codec.scan(bytes, start, end);
+      if (base >= 0) {
+        const spans = (codec as RecordCodec).spans;
+        for (let c = 0; c < order.length; c += 1) {
+          const property = properties[c] as number;
+          const at = property < 0 ? -1 : (spans[base + 2 * property] as number);
+          (columns[c] as unknown[]).push(at < 0 ? absent[c] : jsonValueAt(bytes, at, spans[base + 2 * property + 1] as number));
+        }
+      } else {
+        const { record } = JSON.parse(bytes.toString('utf8', start, end)) as { record: Record<string, unknown> };
+        for (let c = 0; c < order.length; c += 1) (columns[c] as unknown[]).push(record[order[c] as string]);
+      }
     });
-    return Object.fromEntries(this.order.map((name, index) => [name, columns[index] as unknown[]]));
+    return Object.fromEntries(order.map((name, index) => [name, columns[index] as unknown[]]));
   }
 
   /** Beyond the sample: exact figures from the accumulators over the sample's type-dependent ones. */
@@ -357,13 +445,16 @@ export class StreamProfiler {
       const median = quantiles.quantile(0.5);
       const q3 = quantiles.quantile(0.75);
       const reach = BOX_PLOT_WHISKER_IQR * (q3 - q1);
-      const sampleNumbers = numericValuesOf(values).filter((x): x is number => x !== null);
-      // Whiskers: the exact extreme when it is inside the fences, else the sample's most extreme value inside them.
+      // Whiskers: the exact extreme when it is inside the fences, else the sample's most extreme value
+      // inside them (the sample's numbers are only read then).
       let insideLow = q1;
       let insideHigh = q3;
-      for (const x of sampleNumbers) {
-        if (x >= q1 - reach && x < insideLow) insideLow = x;
-        if (x <= q3 + reach && x > insideHigh) insideHigh = x;
+      if (min < q1 - reach || max > q3 + reach) {
+        for (const x of numericValuesOf(values)) {
+          if (x === null) continue;
+          if (x >= q1 - reach && x < insideLow) insideLow = x;
+          if (x <= q3 + reach && x > insideHigh) insideHigh = x;
+        }
       }
       let outlierCount = 0;
       if (std !== null && std > 0) {
@@ -501,6 +592,55 @@ function histogramFromSketch(sketch: QuantileSketch, min: number, max: number): 
   return { edges, counts };
 }
 
+/** Milliseconds of a three-digit fraction, as parseDateLike computes them (`Math.round(Number('0.' + f) * 1000)`). */
+const FRACTION_MILLIS = Float64Array.from({ length: 1000 }, (_, n) => Math.round(Number(`0.${String(n).padStart(3, '0')}`) * 1000));
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digitsAt(text: string, index: number, count: number): number {
+  let value = 0;
+  for (let i = index; i < index + count; i += 1) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * parseDateLike for the forms taps write, `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM:SS[.mmm]Z` with a year from
+ * 100 on, without its regular expressions; undefined for any other text (parseDateLike reads it then).
+ * A day or time parseDateLike rejects is null here too.
+ */
+export function isoInstant(text: string): number | null | undefined {
+  const length = text.length;
+  if (length !== 10 && length !== 20 && length !== 24) return undefined;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (year < 100 || month < 0 || day < 0) return undefined;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  if (month < 1 || month > 12 || day < 1 || day > days) return null;
+  let time = 0;
+  if (length > 10) {
+    if (text.charCodeAt(10) !== 84 /* T */ || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(length - 1) !== 90 /* Z */) return undefined;
+    const hours = digitsAt(text, 11, 2);
+    const minutes = digitsAt(text, 14, 2);
+    const seconds = digitsAt(text, 17, 2);
+    if (hours < 0 || minutes < 0 || seconds < 0) return undefined;
+    let millis = 0;
+    if (length === 24) {
+      const fraction = text.charCodeAt(19) === 46 /* . */ ? digitsAt(text, 20, 3) : -1;
+      if (fraction < 0) return undefined;
+      millis = FRACTION_MILLIS[fraction] as number;
+    }
+    if (hours > 23 || minutes > 59 || seconds > 60) return null;
+    time = ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
+  }
+  return Date.UTC(year, month - 1, day) + time;
+}
+
 function datetimeHistogram(values: readonly unknown[]): Histogram | undefined {
   const instants: number[] = [];
   // Dates repeat (a day column has a few hundred distinct values in 100,000 rows): each is read once.
@@ -509,7 +649,7 @@ function datetimeHistogram(values: readonly unknown[]): Histogram | undefined {
     if (typeof value !== 'string') continue;
     let instant = read.get(value);
     if (instant === undefined) {
-      instant = parseDateLike(stripQuotes(value));
+      instant = isoInstant(value) ?? parseDateLike(stripQuotes(value));
       read.set(value, instant);
     }
     if (instant !== null) instants.push(instant);

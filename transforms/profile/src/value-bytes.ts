@@ -78,9 +78,77 @@ function decimalAt(bytes: Buffer, start: number, end: number): number {
   return sign === MINUS ? -value : value;
 }
 
+/**
+ * One past the JSON number at `index` (`-? (0 | [1-9] digits) (. digits)? ([eE] [+-]? digits)?`), its value
+ * (as JSON.parse gives it) written to `values[slot]`; or -1 when no JSON number starts there. decimalAt's
+ * reading, done while the grammar is checked: one pass over the digits.
+ */
+export function jsonNumberEnd(bytes: Buffer, index: number, end: number, values: Float64Array, slot: number): number {
+  let i = index;
+  const negative = bytes[i] === MINUS;
+  if (negative) i += 1;
+  if (i >= end) return -1;
+  let mantissa = 0;
+  const lead = bytes[i] as number;
+  if (lead === ZERO) {
+    i += 1;
+    if (i < end && isDigit(bytes[i])) return -1; // a leading zero
+  } else if (lead > ZERO && lead <= NINE) {
+    for (; i < end; i += 1) {
+      const digit = (bytes[i] as number) - ZERO;
+      if (digit < 0 || digit > 9) break;
+      mantissa = mantissa * 10 + digit;
+    }
+  } else {
+    return -1;
+  }
+  let scale = 0;
+  if (i < end && bytes[i] === DOT) {
+    i += 1;
+    const first = i;
+    for (; i < end; i += 1, scale -= 1) {
+      const digit = (bytes[i] as number) - ZERO;
+      if (digit < 0 || digit > 9) break;
+      mantissa = mantissa * 10 + digit;
+    }
+    if (i === first) return -1;
+  }
+  if (i < end && (bytes[i] === 101 || bytes[i] === 69) /* e E */) {
+    i += 1;
+    const exponentSign = i < end && bytes[i] === MINUS ? -1 : 1;
+    if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) i += 1;
+    const first = i;
+    let exponent = 0;
+    for (; i < end && isDigit(bytes[i]); i += 1) if (exponent < 1e6) exponent = exponent * 10 + ((bytes[i] as number) - ZERO);
+    if (i === first) return -1;
+    scale += exponentSign * exponent;
+  }
+  if (mantissa >= TWO_POW_53 || scale > 22 || scale < -22) {
+    values[slot] = Number(bytes.toString('latin1', index, i));
+  } else {
+    const value = scale >= 0 ? mantissa * (EXACT_POWERS_OF_TEN[scale] as number) : mantissa / (EXACT_POWERS_OF_TEN[-scale] as number);
+    values[slot] = negative ? -value : value;
+  }
+  return i;
+}
+
 /** The value of the JSON number at [start, end), as JSON.parse gives it (-0 included). */
 export function jsonNumberAt(bytes: Buffer, start: number, end: number): number {
   return decimalAt(bytes, start, end);
+}
+
+/**
+ * The value JSON.parse gives for the value at [start, end) that the RecordCodec located in a line it
+ * scanned (a top-level string is then printable ASCII without escapes).
+ */
+export function jsonValueAt(bytes: Buffer, start: number, end: number): unknown {
+  const first = bytes[start] as number;
+  if (first === QUOTE) return bytes.toString('latin1', start + 1, end - 1);
+  if (first === MINUS || (first >= ZERO && first <= NINE)) return decimalAt(bytes, start, end);
+  if (first === 110 /* null */) return null;
+  if (first === 116 /* true */) return true;
+  if (first === 102 /* false */) return false;
+  return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
 }
 
 /**
@@ -197,6 +265,14 @@ function canonicalValueEnd(bytes: Buffer, index: number, end: number, depth: num
     default:
       return canonicalIntegerEnd(bytes, index, end);
   }
+}
+
+/**
+ * One past the object or array at `index` when it is written exactly as JSON.stringify would write its
+ * decoded value (see isCanonicalJson), else -1.
+ */
+export function canonicalJsonEnd(bytes: Buffer, index: number, end: number): number {
+  return canonicalValueEnd(bytes, index, end, 0);
 }
 
 /**

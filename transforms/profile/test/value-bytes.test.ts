@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '@tapline/conformance';
 import { hashAsciiBytes, hashString } from '../src/distinct-sketch.js';
-import { UNDECIDED, isCanonicalJson, jsonNumberAt, numberOfText } from '../src/value-bytes.js';
+import { UNDECIDED, isCanonicalJson, jsonNumberAt, jsonNumberEnd, jsonValueAt, numberOfText } from '../src/value-bytes.js';
 
 const bin = fileURLToPath(new URL('../bin/transform-profile.js', import.meta.url));
 
@@ -24,6 +24,27 @@ const JSON_NUMBERS = [
 describe('values read from bytes', () => {
   it('reads JSON numbers as JSON.parse does, -0 included', () => {
     for (const text of JSON_NUMBERS) expect(Object.is(jsonNumberAt(...span(text)), JSON.parse(text)), text).toBe(true);
+  });
+
+  it('checks and reads a JSON number in one pass as JSON.parse reads it', () => {
+    for (const text of JSON_NUMBERS) {
+      const [bytes, start, end] = span(text);
+      const value = new Float64Array(2);
+      expect(jsonNumberEnd(bytes, start, end, value, 1), text).toBe(end);
+      expect(Object.is(value[1], JSON.parse(text)), text).toBe(true);
+    }
+    // Not JSON numbers (the span ends at the number: a shorter number is not the whole span).
+    for (const text of ['+3', '.5', '5.', '-', '007', '-01', '1e', '1e+', '1.e5', '-.5', 'e5', '']) {
+      const [bytes, start, end] = span(text);
+      expect(jsonNumberEnd(bytes, start, end, new Float64Array(1), 0), text).not.toBe(end);
+    }
+  });
+
+  it('decodes a located value as JSON.parse does', () => {
+    for (const text of [...JSON_NUMBERS, '"x"', '""', '"a b"', 'null', 'true', 'false', '{"a":[1,{"b":"\\u00fc"}]}', '[ 1 , 2 ]']) {
+      expect(jsonValueAt(...span(text)), text).toEqual(JSON.parse(text));
+      if (typeof JSON.parse(text) === 'number') expect(Object.is(jsonValueAt(...span(text)), JSON.parse(text)), text).toBe(true);
+    }
   });
 
   it('reads plain strings as Number() does, or leaves the radix forms to it', () => {
