@@ -109,11 +109,18 @@ export interface ZScoreFilterState {
  * there is no spread to judge by and every value is kept.
  */
 export class ZScoreFilter {
+  /** The bounds kept, computed once: a stream's every value is compared with them. */
+  readonly lower: number;
+  readonly upper: number;
+
   private constructor(
     readonly mean: number,
     readonly std: number | null,
     readonly limit: number,
-  ) {}
+  ) {
+    this.lower = std === null ? -Infinity : mean - limit * std;
+    this.upper = std === null ? Infinity : mean + limit * std;
+  }
 
   static fit(values: Iterable<number>, limit = Z_SCORE_LIMIT): ZScoreFilter {
     const moments = new MomentsAccumulator();
@@ -125,14 +132,6 @@ export class ZScoreFilter {
   static fromMoments(moments: MomentsAccumulator, limit = Z_SCORE_LIMIT): ZScoreFilter {
     const std = moments.sampleStd;
     return new ZScoreFilter(moments.mean, Number.isFinite(std) ? std : null, limit);
-  }
-
-  get lower(): number {
-    return this.std === null ? -Infinity : this.mean - this.limit * this.std;
-  }
-
-  get upper(): number {
-    return this.std === null ? Infinity : this.mean + this.limit * this.std;
   }
 
   keep(x: number | null | undefined): boolean {
@@ -162,11 +161,18 @@ export interface IqrFilterState {
 
 /** Keep values within [Q1 - 1.5 IQR, Q3 + 1.5 IQR] (quartiles by linear interpolation); missing values are kept. */
 export class IqrFilter {
+  /** The bounds kept, computed once: a stream's every value is compared with them. */
+  readonly lower: number;
+  readonly upper: number;
+
   private constructor(
     readonly firstQuartile: number,
     readonly thirdQuartile: number,
     readonly multiplier: number,
-  ) {}
+  ) {
+    this.lower = firstQuartile - multiplier * (thirdQuartile - firstQuartile);
+    this.upper = thirdQuartile + multiplier * (thirdQuartile - firstQuartile);
+  }
 
   static fit(values: Iterable<number>, multiplier = IQR_FENCE): IqrFilter {
     const sorted = sortedNumbers(values);
@@ -176,14 +182,6 @@ export class IqrFilter {
   /** From quartiles computed elsewhere (an ExactQuantiles or a QuantileSketch over the stream). */
   static fromQuartiles(firstQuartile: number, thirdQuartile: number, multiplier = IQR_FENCE): IqrFilter {
     return new IqrFilter(firstQuartile, thirdQuartile, multiplier);
-  }
-
-  get lower(): number {
-    return this.firstQuartile - this.multiplier * (this.thirdQuartile - this.firstQuartile);
-  }
-
-  get upper(): number {
-    return this.thirdQuartile + this.multiplier * (this.thirdQuartile - this.firstQuartile);
   }
 
   keep(x: number | null | undefined): boolean {
@@ -350,6 +348,9 @@ export interface IsolationForestOptions {
  */
 export class IsolationForest {
   private trees: IsolationTreeState[] = [];
+  /** The trees as scoring reads them, made on first use after fitting or restoring. */
+  private flat: FlatForest | undefined;
+  private point = new Float64Array(0);
   private fittedSampleSize = 0;
   private scoreThreshold = 0.5;
   private readonly treeCount: number;
@@ -370,6 +371,7 @@ export class IsolationForest {
     const maxDepth = Math.ceil(Math.log2(Math.max(this.fittedSampleSize, 2)));
     const indices = Array.from({ length: n }, (_, i) => i);
     this.trees = [];
+    this.flat = undefined;
     for (let t = 0; t < this.treeCount; t += 1) {
       // Partial Fisher-Yates: the first fittedSampleSize slots become a sample without replacement.
       for (let i = 0; i < this.fittedSampleSize; i += 1) {
@@ -389,8 +391,54 @@ export class IsolationForest {
   /** The anomaly score s(x) in (0, 1]. */
   score(row: NumericRow): number {
     if (this.trees.length === 0) return 0;
+    const { links, values, roots } = (this.flat ??= flattenForest(this.trees));
+    // The row's values as plain doubles, read a hundred times or so each.
+    if (this.point.length !== row.length) this.point = new Float64Array(row.length);
+    const point = this.point;
+    for (let d = 0; d < row.length; d += 1) point[d] = row[d] as number;
     let total = 0;
-    for (const tree of this.trees) total += pathLength(tree, row);
+    let t = 0;
+    // Four trees at a time: each step down a tree waits for the step before, so walking four at once
+    // keeps the processor busy. Their path lengths are still added in tree order.
+    for (; t + 4 <= roots.length; t += 4) {
+      let a = roots[t] as number;
+      let b = roots[t + 1] as number;
+      let c = roots[t + 2] as number;
+      let d = roots[t + 3] as number;
+      let fa = links[2 * a] as number;
+      let fb = links[2 * b] as number;
+      let fc = links[2 * c] as number;
+      let fd = links[2 * d] as number;
+      while (fa >= 0 || fb >= 0 || fc >= 0 || fd >= 0) {
+        if (fa >= 0) {
+          a = (links[2 * a + 1] as number) + ((point[fa] as number) <= (values[a] as number) ? 0 : 1);
+          fa = links[2 * a] as number;
+        }
+        if (fb >= 0) {
+          b = (links[2 * b + 1] as number) + ((point[fb] as number) <= (values[b] as number) ? 0 : 1);
+          fb = links[2 * b] as number;
+        }
+        if (fc >= 0) {
+          c = (links[2 * c + 1] as number) + ((point[fc] as number) <= (values[c] as number) ? 0 : 1);
+          fc = links[2 * c] as number;
+        }
+        if (fd >= 0) {
+          d = (links[2 * d + 1] as number) + ((point[fd] as number) <= (values[d] as number) ? 0 : 1);
+          fd = links[2 * d] as number;
+        }
+      }
+      total += values[a] as number;
+      total += values[b] as number;
+      total += values[c] as number;
+      total += values[d] as number;
+    }
+    for (; t < roots.length; t += 1) {
+      let node = roots[t] as number;
+      for (let feature = links[2 * node] as number; feature >= 0; feature = links[2 * node] as number) {
+        node = (links[2 * node + 1] as number) + ((point[feature] as number) <= (values[node] as number) ? 0 : 1);
+      }
+      total += values[node] as number;
+    }
     const normaliser = averagePathLength(this.fittedSampleSize);
     return normaliser === 0 ? 0.5 : 2 ** (-(total / this.trees.length) / normaliser);
   }
@@ -457,15 +505,48 @@ function growTree(rows: readonly NumericRow[], sample: number[], maxDepth: numbe
   return tree;
 }
 
-function pathLength(tree: IsolationTreeState, row: NumericRow): number {
-  let node = 0;
-  let depth = 0;
-  while ((tree.feature[node] as number) >= 0) {
-    const x = row[tree.feature[node] as number] as number;
-    node = x <= (tree.threshold[node] as number) ? (tree.left[node] as number) : (tree.right[node] as number);
-    depth += 1;
-  }
-  return depth + averagePathLength(tree.size[node] as number);
+/**
+ * All trees of a forest in two arrays: per node its feature and first child (`links`, two integers), and
+ * its threshold (`values`). A row goes to the first child when its feature value is <= the threshold, else
+ * to the one after it (siblings are adjacent; nodes are numbered level by level, so a tree's top levels
+ * share a few cache lines). A leaf has feature -1 and, in place of the threshold, its path length h(x):
+ * its depth plus c(its sample size), the same sum scoring a row to it would make.
+ */
+interface FlatForest {
+  links: Int32Array;
+  values: Float64Array;
+  roots: Int32Array;
+}
+
+function flattenForest(trees: readonly IsolationTreeState[]): FlatForest {
+  const count = trees.reduce((total, tree) => total + tree.feature.length, 0);
+  const links = new Int32Array(2 * count);
+  const values = new Float64Array(count);
+  const roots = new Int32Array(trees.length);
+  let next = 0;
+  trees.forEach((tree, t) => {
+    roots[t] = next;
+    // Breadth first: [node in the tree, its number here, its depth] for each node to copy.
+    const queue: number[] = [0, next, 0];
+    next += 1;
+    for (let head = 0; head < queue.length; head += 3) {
+      const node = queue[head] as number;
+      const at = queue[head + 1] as number;
+      const depth = queue[head + 2] as number;
+      const feature = tree.feature[node] as number;
+      if (feature >= 0) {
+        links[2 * at] = feature;
+        links[2 * at + 1] = next;
+        values[at] = tree.threshold[node] as number;
+        queue.push(tree.left[node] as number, next, depth + 1, tree.right[node] as number, next + 1, depth + 1);
+        next += 2;
+      } else {
+        links[2 * at] = -1;
+        values[at] = depth + averagePathLength(tree.size[node] as number);
+      }
+    }
+  });
+  return { links, values, roots };
 }
 
 export interface LocalOutlierFactorState {
@@ -496,52 +577,252 @@ function euclidean(a: NumericRow, b: NumericRow): number {
   return Math.sqrt(total);
 }
 
+/** A cell is halved once it has been searched this many times, if its candidate list is still long. */
+const CELL_SEARCHES_BEFORE_HALVING = 8;
+/** A candidate list counts as long above this many rows per neighbour asked for. */
+const CANDIDATES_PER_NEIGHBOUR = 2;
+/** Candidate list entries (12 bytes each) kept in all: at most this many per row, and at most CANDIDATE_ENTRIES_MAX. */
+const CANDIDATE_ENTRIES_PER_ROW = 128;
+/**
+ * Share of that budget spent at once, halving every long cell breadth first, before any search: a stream
+ * in some order (say by a modelled id) would otherwise spend the whole budget on the cells it meets first.
+ */
+const CANDIDATE_BUDGET_UPFRONT = 0.25;
+const CANDIDATE_ENTRIES_MAX = 1 << 20;
+/** Cells are halved at most this many times (cells around many equal rows cannot shorten their list). */
+const CELL_DEPTH_MAX = 64;
+
+/** The k-th smallest (from 0) of `values`, which it reorders (quickselect). */
+function kthSmallest(values: Float64Array, k: number): number {
+  let from = 0;
+  let to = values.length - 1;
+  while (from < to) {
+    const pivot = values[(from + to) >>> 1] as number;
+    let i = from;
+    let j = to;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i += 1;
+      while ((values[j] as number) > pivot) j -= 1;
+      if (i <= j) {
+        const swap = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = swap;
+        i += 1;
+        j -= 1;
+      }
+    }
+    if (k <= j) to = j;
+    else if (k >= i) from = i;
+    else break;
+  }
+  return values[k] as number;
+}
+
+/** A box of the space with the rows that can be among the k nearest of a point in it. */
+interface Cell {
+  readonly low: Float64Array;
+  readonly high: Float64Array;
+  readonly depth: number;
+  /** Candidates, by lower bound (`bounds`), then row index; emptied once the cell is halved. */
+  rows: Int32Array;
+  bounds: Float64Array;
+  /** Upper bound of the k-th distance from any point of the cell (the (k + 1)-th, when a search skips a row). */
+  readonly upper: number;
+  /** Every row not among the candidates has a lower bound above this (Infinity: every row is a candidate). */
+  readonly reach: number;
+  /** Searches that ended here; -1 once the cell will not be halved (short list, or it cannot be). */
+  searches: number;
+}
+
 /**
  * The k nearest rows to a point (Euclidean; by distance, ties by lower row index), exactly as a full
- * scan finds them, but faster: the rows are kept sorted along their widest axis, and the search walks outwards from the
- * point's position on that axis, stopping on each side once the gap along the axis alone exceeds the
- * k-th distance so far (no row beyond can be nearer). Scoring a stream against a few thousand fitted
- * rows is then a few hundred distance computations per row instead of one per fitted row.
+ * scan finds them, but fast enough to score a stream of millions of points against a few thousand rows.
+ *
+ * The space is cut into cells, each with a list of candidates: U, an upper bound of the k-th distance
+ * from any point of the cell (the (k + 1)-th smallest farthest distance from the cell to a row: one more
+ * than k, as a fitted row's search skips itself), and every row whose lower-bound distance from the
+ * cell is <= U, sorted by that bound. A search finds the point's cell and walks its list, stopping at the
+ * first row whose lower bound is beyond the k-th distance so far. The first cell is the rows' bounding
+ * box with every row on its list. Cells whose list is long (over about 2k rows) are halved across their
+ * widest side (at the median of the rows inside, else the middle): breadth first up to a quarter of a
+ * memory budget when the index is made, then, with the rest, a cell each time it has been searched a
+ * few times, so cells are refined where the points searched for are and building costs little more than
+ * the searches themselves. In the end a search computes a few dozen distances, nearly in order.
+ *
+ * A point outside the bounding box is searched from the cell holding the nearest point of the box (every
+ * row is inside the box, so the lower bounds still hold); should its k-th distance then exceed U, or
+ * more neighbours be asked for than the lists were made for, the search scans every row instead.
+ *
+ * Why it is exact in floating point: a row's distance is computed as euclidean() computes it, sqrt of
+ * the squared differences summed in dimension order. Its lower bound from a cell is the same sum with,
+ * per dimension, the gap between the row and the cell's interval (0 inside it); its upper bound the same
+ * sum with the farther end of the interval. Subtraction, squaring, adding non-negative terms and sqrt
+ * all round monotonically, so the computed bounds never cross the computed distance of any point in the
+ * cell. A row is passed over only when its lower bound is strictly above the k-th distance: a row at
+ * exactly that distance may still win the tie by a lower index.
  */
 export class NearestNeighbourIndex {
-  private readonly order: Int32Array;
-  private readonly keys: Float64Array;
-  /** The rows' coordinates in sorted order, row-major: one block of memory the search walks through. */
-  private readonly coordinates: Float64Array;
   private readonly dimensions: number;
-  private readonly axis: number;
+  private readonly size: number;
+  /** The rows' coordinates by row index, row-major. */
+  private readonly coordinates: Float64Array;
+  /** The k the lists are made for; 0: no lists, every search scans. */
+  private readonly neighbours: number;
+  /**
+   * The cell tree, three numbers per node: split, axis, child. A point whose coordinate `axis` is below
+   * `split` goes to node `child`, the others to `child + 1`; a leaf has axis -1 and its cell at `cells[child]`.
+   * One array, so a search's walk down the tree reads one cache line per level.
+   */
+  private tree = new Float64Array(0);
+  private nodes = 0;
+  private readonly cells: Cell[] = [];
+  /** Candidate entries held by all lists, and the most they may hold. */
+  private entries = 0;
+  private readonly budget: number;
+  /** The point searched for, copied once so the inner loops read doubles, not array elements. */
+  private readonly point: Float64Array;
   /** The k best so far (distance, then row index), kept sorted; reused by every search. */
   private bestDistance = new Float64Array(0);
   private bestIndex = new Int32Array(0);
+  /** Room for the bounds of a list being made. */
+  private readonly nearScratch: Float64Array;
+  private readonly farScratch: Float64Array;
 
-  constructor(rows: readonly NumericRow[]) {
-    const dimensions = rows.length === 0 ? 0 : (rows[0] as NumericRow).length;
-    let axis = 0;
-    let widest = -1;
-    for (let d = 0; d < dimensions; d += 1) {
-      let low = Infinity;
-      let high = -Infinity;
-      for (const row of rows) {
-        const x = row[d] as number;
-        if (x < low) low = x;
-        if (x > high) high = x;
+  /** `neighbours`: the k searches will ask for, which the candidate lists are made for (0: none, every search scans). */
+  constructor(rows: readonly NumericRow[], neighbours = 0) {
+    const size = rows.length;
+    const dimensions = size === 0 ? 0 : (rows[0] as NumericRow).length;
+    this.size = size;
+    this.dimensions = dimensions;
+    this.neighbours = neighbours;
+    this.point = new Float64Array(dimensions);
+    this.coordinates = new Float64Array(size * dimensions);
+    rows.forEach((row, i) => {
+      for (let d = 0; d < dimensions; d += 1) this.coordinates[i * dimensions + d] = row[d] as number;
+    });
+    this.budget = Math.min(CANDIDATE_ENTRIES_MAX, CANDIDATE_ENTRIES_PER_ROW * size);
+    this.nearScratch = new Float64Array(neighbours > 0 ? size : 0);
+    this.farScratch = new Float64Array(neighbours > 0 ? size : 0);
+    if (size > 0 && neighbours > 0) {
+      const low = new Float64Array(dimensions).fill(Infinity);
+      const high = new Float64Array(dimensions).fill(-Infinity);
+      for (let i = 0; i < size * dimensions; i += 1) {
+        const d = i % dimensions;
+        const x = this.coordinates[i] as number;
+        if (x < (low[d] as number)) low[d] = x;
+        if (x > (high[d] as number)) high[d] = x;
       }
-      if (high - low > widest) {
-        widest = high - low;
+      this.tree = new Float64Array(3 * 64);
+      this.nodes = 1;
+      this.setLeaf(0, this.cell(low, high, 0, Int32Array.from({ length: size }, (_, i) => i), Infinity));
+      const upfront = CANDIDATE_BUDGET_UPFRONT * this.budget;
+      const queue = [0];
+      for (let head = 0; head < queue.length && this.entries <= upfront; head += 1) {
+        const node = queue[head] as number;
+        if (this.isLong(node) && this.halve(node)) queue.push(this.tree[3 * node + 2] as number, (this.tree[3 * node + 2] as number) + 1);
+      }
+    }
+  }
+
+  /**
+   * The cell [low, high] inside one whose candidates are `rows` (holding every row that can be one here)
+   * and whose upper bound is `upper`: its own upper bound is the lower of that and the (k + 1)-th smallest
+   * farthest distance from this cell to those rows; its candidates those whose lower bound is within it.
+   */
+  private cell(low: Float64Array, high: Float64Array, depth: number, rows: Int32Array, upper: number): Cell {
+    const { coordinates, dimensions, neighbours } = this;
+    const nearest = this.nearScratch;
+    const farthest = this.farScratch;
+    for (let r = 0; r < rows.length; r += 1) {
+      const base = (rows[r] as number) * dimensions;
+      let near = 0;
+      let far = 0;
+      for (let d = 0; d < dimensions; d += 1) {
+        const x = coordinates[base + d] as number;
+        const from = low[d] as number;
+        const to = high[d] as number;
+        const gap = x < from ? from - x : x > to ? x - to : 0;
+        near += gap * gap;
+        const toFrom = Math.abs(from - x);
+        const toTo = Math.abs(to - x);
+        const reach = toFrom > toTo ? toFrom : toTo;
+        far += reach * reach;
+      }
+      nearest[r] = Math.sqrt(near);
+      farthest[r] = Math.sqrt(far);
+    }
+    if (rows.length > neighbours) upper = Math.min(upper, kthSmallest(farthest.subarray(0, rows.length), neighbours));
+    const kept: number[] = [];
+    for (let r = 0; r < rows.length; r += 1) if ((nearest[r] as number) <= upper) kept.push(r);
+    kept.sort((a, b) => (nearest[a] as number) - (nearest[b] as number) || (rows[a] as number) - (rows[b] as number));
+    const candidates = new Int32Array(kept.length);
+    const bounds = new Float64Array(kept.length);
+    kept.forEach((r, i) => {
+      candidates[i] = rows[r] as number;
+      bounds[i] = nearest[r] as number;
+    });
+    this.entries += kept.length;
+    const reach = kept.length === this.size ? Infinity : upper;
+    return { low, high, depth, rows: candidates, bounds, upper, reach, searches: 0 };
+  }
+
+  private setLeaf(node: number, cell: Cell): void {
+    this.tree[3 * node] = 0;
+    this.tree[3 * node + 1] = -1;
+    this.tree[3 * node + 2] = this.cells.length;
+    this.cells.push(cell);
+  }
+
+  /** Whether leaf `node`'s list is long enough to be worth halving (and it may still be halved). */
+  private isLong(node: number): boolean {
+    const cell = this.cells[this.tree[3 * node + 2] as number] as Cell;
+    return cell.rows.length > CANDIDATES_PER_NEIGHBOUR * (this.neighbours + 1) && cell.depth < CELL_DEPTH_MAX;
+  }
+
+  /** Halves leaf `node` across its widest side (at the median of its rows inside it, else the middle); false if it cannot be. */
+  private halve(node: number): boolean {
+    const cell = this.cells[this.tree[3 * node + 2] as number] as Cell;
+    const { dimensions, coordinates } = this;
+    let axis = -1;
+    let widest = 0;
+    for (let d = 0; d < dimensions; d += 1) {
+      const side = (cell.high[d] as number) - (cell.low[d] as number);
+      if (side > widest) {
+        widest = side;
         axis = d;
       }
     }
-    this.axis = axis;
-    this.dimensions = dimensions;
-    const order = Array.from({ length: rows.length }, (_, i) => i);
-    order.sort((a, b) => ((rows[a] as NumericRow)[axis] as number) - ((rows[b] as NumericRow)[axis] as number) || a - b);
-    this.order = Int32Array.from(order);
-    this.keys = Float64Array.from(order, (i) => (rows[i] as NumericRow)[axis] as number);
-    this.coordinates = new Float64Array(rows.length * dimensions);
-    order.forEach((i, position) => {
-      const row = rows[i] as NumericRow;
-      for (let d = 0; d < dimensions; d += 1) this.coordinates[position * dimensions + d] = row[d] as number;
-    });
+    if (axis < 0) return false;
+    const from = cell.low[axis] as number;
+    const to = cell.high[axis] as number;
+    const inside: number[] = [];
+    for (let r = 0; r < cell.rows.length; r += 1) if (cell.bounds[r] === 0) inside.push(coordinates[(cell.rows[r] as number) * dimensions + axis] as number);
+    let split = inside.length >= 2 ? (inside.sort((a, b) => a - b)[inside.length >> 1] as number) : from / 2 + to / 2;
+    if (!(split > from && split < to)) split = from / 2 + to / 2;
+    if (!(split > from && split < to)) return false;
+    const belowHigh = cell.high.slice();
+    belowHigh[axis] = split;
+    const aboveLow = cell.low.slice();
+    aboveLow[axis] = split;
+    if (3 * (this.nodes + 2) > this.tree.length) {
+      const grown = new Float64Array(2 * this.tree.length);
+      grown.set(this.tree);
+      this.tree = grown;
+    }
+    const below = this.nodes;
+    this.nodes += 2;
+    // The halved cell's slot in `cells` goes to its lower half (its lists are no longer needed).
+    const slot = this.tree[3 * node + 2] as number;
+    this.cells[slot] = this.cell(cell.low, belowHigh, cell.depth + 1, cell.rows, cell.upper);
+    this.tree[3 * below] = 0;
+    this.tree[3 * below + 1] = -1;
+    this.tree[3 * below + 2] = slot;
+    this.setLeaf(below + 1, this.cell(aboveLow, cell.high, cell.depth + 1, cell.rows, cell.upper));
+    this.entries -= cell.rows.length;
+    this.tree[3 * node] = split;
+    this.tree[3 * node + 1] = axis;
+    this.tree[3 * node + 2] = below;
+    return true;
   }
 
   /** The k nearest rows to `point`, skipping row `skip` (-1: none). */
@@ -563,53 +844,95 @@ export class NearestNeighbourIndex {
       this.bestDistance = new Float64Array(k + 1);
       this.bestIndex = new Int32Array(k + 1);
     }
+    if (k <= 0 || this.size === 0) return 0;
+    const { dimensions, coordinates } = this;
+    const query = this.point;
+    for (let d = 0; d < dimensions; d += 1) query[d] = point[d] as number;
+    if (this.nodes === 0) return this.scan(k, skip);
+    // The cell holding the point; outside the bounding box, the cell holding the nearest point of the box.
+    let tree = this.tree;
+    let node = 0;
+    let axis = tree[1] as number;
+    for (;;) {
+      while (axis >= 0) {
+        node = (tree[3 * node + 2] as number) + ((query[axis] as number) < (tree[3 * node] as number) ? 0 : 1);
+        axis = tree[3 * node + 1] as number;
+      }
+      const leaf = this.cells[tree[3 * node + 2] as number] as Cell;
+      if (leaf.searches < 0 || ++leaf.searches < CELL_SEARCHES_BEFORE_HALVING) break;
+      if (!(this.isLong(node) && this.entries <= this.budget && this.halve(node))) {
+        leaf.searches = -1;
+        break;
+      }
+      tree = this.tree; // halving may have grown it
+      axis = tree[3 * node + 1] as number;
+    }
+    const cell = this.cells[tree[3 * node + 2] as number] as Cell;
+    const { rows, bounds } = cell;
     const bestDistance = this.bestDistance;
     const bestIndex = this.bestIndex;
-    const { keys, order, coordinates, dimensions } = this;
-    const size = keys.length;
-    const x = point[this.axis] as number;
-    // First position whose key is >= x.
-    let low = 0;
-    let high = size;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((keys[middle] as number) < x) low = middle + 1;
-      else high = middle;
-    }
-    let left = low - 1;
-    let right = low;
     let found = 0;
-    while (left >= 0 || right < size) {
-      const limit = found === k ? (bestDistance[k - 1] as number) : Infinity;
-      const gapLeft = left >= 0 ? x - (keys[left] as number) : Infinity;
-      const gapRight = right < size ? (keys[right] as number) - x : Infinity;
-      // A gap equal to the limit may still tie the k-th distance with a lower index: keep going.
-      if (gapLeft > limit && gapRight > limit) break;
-      const position = gapLeft <= gapRight ? left-- : right++;
-      const index = order[position] as number;
+    let limit = Infinity; // the k-th distance once k rows are found
+    for (let entry = 0; entry < rows.length; entry += 1) {
+      if ((bounds[entry] as number) > limit) break; // and so are all the rest
+      const index = rows[entry] as number;
       if (index === skip) continue;
       // The same arithmetic as euclidean(), so distances (and ties) are bit-identical to a full scan.
       let total = 0;
-      const base = position * dimensions;
+      const base = index * dimensions;
       for (let d = 0; d < dimensions; d += 1) {
-        const difference = (point[d] as number) - (coordinates[base + d] as number);
+        const difference = (query[d] as number) - (coordinates[base + d] as number);
         total += difference * difference;
       }
       const distance = Math.sqrt(total);
       if (found === k && (distance > limit || (distance === limit && index > (bestIndex[k - 1] as number)))) continue;
-      let at = found;
-      while (at > 0) {
-        const before = bestDistance[at - 1] as number;
-        if (before < distance || (before === distance && (bestIndex[at - 1] as number) < index)) break;
-        bestDistance[at] = before;
-        bestIndex[at] = bestIndex[at - 1] as number;
-        at -= 1;
+      found = this.insert(found, k, distance, index);
+      if (found === k) limit = bestDistance[k - 1] as number;
+    }
+    // Every row off the list has a lower bound beyond the reach: exact when the k-th distance is within it.
+    if (cell.reach === Infinity || (found === k && limit <= cell.reach)) return found;
+    return this.scan(k, skip);
+  }
+
+  /** The full scan, for `this.point`. */
+  private scan(k: number, skip: number): number {
+    const { coordinates, dimensions, size } = this;
+    const query = this.point;
+    const bestDistance = this.bestDistance;
+    let found = 0;
+    let limit = Infinity;
+    for (let index = 0; index < size; index += 1) {
+      if (index === skip) continue;
+      let total = 0;
+      const base = index * dimensions;
+      for (let d = 0; d < dimensions; d += 1) {
+        const difference = (query[d] as number) - (coordinates[base + d] as number);
+        total += difference * difference;
       }
-      bestDistance[at] = distance;
-      bestIndex[at] = index;
-      if (found < k) found += 1;
+      const distance = Math.sqrt(total);
+      // Rows come in index order, so one at the k-th distance cannot win the tie.
+      if (found === k && distance >= limit) continue;
+      found = this.insert(found, k, distance, index);
+      if (found === k) limit = bestDistance[k - 1] as number;
     }
     return found;
+  }
+
+  /** Puts a row among the `found` best (sorted by distance, then index); returns the new count (at most k). */
+  private insert(found: number, k: number, distance: number, index: number): number {
+    const bestDistance = this.bestDistance;
+    const bestIndex = this.bestIndex;
+    let at = found;
+    while (at > 0) {
+      const before = bestDistance[at - 1] as number;
+      if (before < distance || (before === distance && (bestIndex[at - 1] as number) < index)) break;
+      bestDistance[at] = before;
+      bestIndex[at] = bestIndex[at - 1] as number;
+      at -= 1;
+    }
+    bestDistance[at] = distance;
+    bestIndex[at] = index;
+    return found < k ? found + 1 : k;
   }
 
   get foundIndexes(): Int32Array {
@@ -659,7 +982,7 @@ export class LocalOutlierFactor {
       this.scores = rows.map(() => 1);
       return this;
     }
-    this.index = new NearestNeighbourIndex(this.rows);
+    this.index = new NearestNeighbourIndex(this.rows, this.k);
     const index = this.index;
     const neighbourLists = this.rows.map((row, i) => index.nearest(row, this.k, i));
     this.kDistance = neighbourLists.map((list) => (list[list.length - 1] as { distance: number }).distance);
@@ -694,7 +1017,7 @@ export class LocalOutlierFactor {
   /** LOF of any row against the fitted rows; about 1 for inliers, larger for outliers. */
   score(row: NumericRow): number {
     if (this.k === 0) return 1;
-    const index = (this.index ??= new NearestNeighbourIndex(this.rows));
+    const index = (this.index ??= new NearestNeighbourIndex(this.rows, this.k));
     // densityOf and factorOf over the search's arrays (same sums in the same order), allocating nothing.
     const found = index.search(row, this.k);
     const indexes = index.foundIndexes;

@@ -25,7 +25,6 @@ import {
   IsolationForest,
   LocalOutlierFactor,
   MomentsAccumulator,
-  OutlierRemover,
   PCA_MAX_DIMENSIONS,
   PrincipalComponents,
   ReservoirSampler,
@@ -110,9 +109,12 @@ export function fitOutlierModel(rows: readonly NumericRow[], method: OutlierMeth
   return { kind: 'outlier_remover', method: chosen, dimensions, contamination, pca: pca ? pca.toJSON() : null, model };
 }
 
-/** Judges rows with a fitted model state. */
+/**
+ * Judges rows with a fitted model state: as OutlierRemover.fromJSON(state).isOutlier would, but calling the
+ * model directly (the stage passes only complete rows of the model's dimensions) and projecting each row once.
+ */
 class ModelJudge {
-  private readonly remover: OutlierRemover;
+  private readonly model: LocalOutlierFactor | IsolationForest;
   private readonly pca: PrincipalComponents | undefined;
   /** LOF: the fitted rows and their own verdicts (scored leaving themselves out, as the reference's fit_predict). */
   private readonly fittedRows: readonly NumericRow[] = [];
@@ -121,7 +123,7 @@ class ModelJudge {
   private readonly byFirst: Map<number, number[]> | undefined;
 
   constructor(readonly state: OutlierRemoverState) {
-    this.remover = OutlierRemover.fromJSON(state);
+    this.model = state.model.kind === 'lof' ? LocalOutlierFactor.fromJSON(state.model) : IsolationForest.fromJSON(state.model);
     this.pca = state.pca ? PrincipalComponents.fromJSON(state.pca) : undefined;
     if (state.model.kind === 'lof') {
       const { rows, fittedScores, threshold } = state.model;
@@ -138,10 +140,11 @@ class ModelJudge {
   }
 
   isOutlier(row: NumericRow): boolean {
+    if (row.length !== this.state.dimensions) return false; // as OutlierRemover: not a row of this model
+    const modelled = this.pca ? this.pca.transform(row) : row;
     if (this.byFirst !== undefined) {
       // A row the model was fitted on would find itself as its nearest neighbour at distance 0; judge it
       // as the reference does instead, so that on data that fits the result is the reference's exactly.
-      const modelled = this.pca ? this.pca.transform(row) : row;
       const first = modelled[0] as number;
       const candidates = this.byFirst.get(first === 0 ? 0 : first);
       if (candidates !== undefined) {
@@ -152,7 +155,7 @@ class ModelJudge {
         }
       }
     }
-    return this.remover.isOutlier(row);
+    return this.model.isOutlier(modelled);
   }
 }
 
@@ -243,12 +246,14 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
     let outliers = 0;
     let incomplete = 0;
 
-    /** The modelled values of a row; `values[d]` is columns[d]'s value (the runtime's order). */
-    const readRow = (values: readonly unknown[]): (number | null)[] => {
-      const row = new Array<number | null>(dimensions);
-      for (let d = 0; d < dimensions; d += 1) row[d] = readNumber(values[d], (columns[d] as Column).kind);
+    const kinds = columns.map((column) => column.kind);
+    /** Reads the modelled values of a row into `row`; `values[d]` is columns[d]'s value (the runtime's order). */
+    const readRow = (values: readonly unknown[], row: (number | null)[]): (number | null)[] => {
+      for (let d = 0; d < dimensions; d += 1) row[d] = readNumber(values[d], kinds[d] as NumericKind);
       return row;
     };
+    /** The row being judged: judges do not keep it, so one array serves every record. */
+    const judgedRow = new Array<number | null>(dimensions).fill(null);
     const hasMissing = (row: readonly (number | null)[]): boolean => {
       for (let d = 0; d < row.length; d += 1) if (row[d] === null) return true;
       return false;
@@ -256,26 +261,27 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
     const valuesOf = (record: Record<string, unknown>): unknown[] => columns.map((column) => record[column.name]);
 
     const observeValues = (values: readonly unknown[]): void => {
-      const row = readRow(values);
       if (moments) {
         for (let d = 0; d < dimensions; d += 1) {
-          const x = row[d] as number | null;
+          const x = readNumber(values[d], kinds[d] as NumericKind);
           if (x !== null) (moments[d] as MomentsAccumulator).add(x);
         }
       } else if (quartiles) {
         for (let d = 0; d < dimensions; d += 1) {
-          const x = row[d] as number | null;
+          const x = readNumber(values[d], kinds[d] as NumericKind);
           if (x !== null) (quartiles[d] as BoundedQuantiles).add(x);
         }
-      } else if (sample && !hasMissing(row)) {
-        sample.add(row as number[]);
+      } else if (sample) {
+        // A row of its own: the sample may keep it.
+        const row = readRow(values, new Array<number | null>(dimensions));
+        if (!hasMissing(row)) sample.add(row as number[]);
       }
       fittedRows += 1;
     };
 
     /** Judge a row; with a flag column, set values[dimensions] (the flag's place in `columns`). */
     const transformValues = (values: unknown[]): boolean => {
-      const row = readRow(values);
+      const row = readRow(values, judgedRow);
       judged += 1;
       const missing = hasMissing(row);
       if (modelBased && missing) {
@@ -304,10 +310,16 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
       if (fitted.method === 'zscore') {
         const filters = columns.map((column) => ZScoreFilter.fromJSON(fitted.zscore?.[column.name] as ZScoreFilterState));
         // A row is an outlier when any of its values is; missing values are never outliers.
-        judge = (row) => row.some((x, d) => (filters[d] as ZScoreFilter).isOutlier(x));
+        judge = (row) => {
+          for (let d = 0; d < row.length; d += 1) if ((filters[d] as ZScoreFilter).isOutlier(row[d])) return true;
+          return false;
+        };
       } else if (fitted.method === 'iqr') {
         const filters = columns.map((column) => IqrFilter.fromJSON(fitted.iqr?.[column.name] as IqrFilterState));
-        judge = (row) => row.some((x, d) => (filters[d] as IqrFilter).isOutlier(x));
+        judge = (row) => {
+          for (let d = 0; d < row.length; d += 1) if ((filters[d] as IqrFilter).isOutlier(row[d])) return true;
+          return false;
+        };
       } else if (fitted.model) {
         const model = new ModelJudge(fitted.model);
         judge = (row) => model.isOutlier(row as NumericRow);
