@@ -184,7 +184,7 @@ function writeAll(fd: number, buffers: Buffer[]): void {
  * Walk the index entries and the data side by side. Data pieces are whole runs (in memory) or file
  * reads; an entry's bytes never straddle two pieces (readData keeps an unfinished entry for the next).
  */
-function* entries(index: Iterator<Int32Array>, data: Iterator<Buffer, void, number>): Generator<SpoolEntry> {
+function* entries(index: Iterator<Int32Array>, data: Iterator<Buffer, void, DataRequest>): Generator<SpoolEntry> {
   const entry: SpoolEntry = { tag: 0, line: 0, bytes: Buffer.alloc(0), start: 0, end: 0, next: 0, index: new Int32Array(0), numbers: 0, numbersAt: 0 };
   let piece: Buffer = Buffer.alloc(0);
   let position = 0;
@@ -194,10 +194,10 @@ function* entries(index: Iterator<Int32Array>, data: Iterator<Buffer, void, numb
     for (let at = 0; at < ints.length; ) {
       const size = ints[at + 3] as number;
       while (position + size > piece.length) {
-        // `size` bytes are wanted from the data: the rest of this piece and what follows.
-        const next = data.next(size - (piece.length - position));
+        // `size` bytes are wanted: the rest of this piece (carried to the start of the next) and what follows.
+        const next = data.next({ carry: piece.subarray(position), size });
         if (next.done) throw new Error('transform-base: the spool data ends before its index');
-        piece = piece.length === position ? next.value : Buffer.concat([piece.subarray(position), next.value]);
+        piece = next.value;
         position = 0;
       }
       entry.tag = ints[at] as number;
@@ -238,22 +238,32 @@ function* readIndex(path: string): Generator<Int32Array> {
   }
 }
 
-/** The data file in pieces of at least the size asked for by the consumer. */
-function* readData(path: string): Generator<Buffer, void, number> {
+/** What `entries` asks the data for: a piece that starts with `carry` and holds at least `size` bytes. */
+interface DataRequest {
+  carry: Buffer;
+  size: number;
+}
+
+/**
+ * The data file in pieces. Each piece starts with the unfinished entry the consumer carries over from the
+ * last (copied once, not the whole piece again) and holds at least the size asked for.
+ */
+function* readData(path: string): Generator<Buffer, void, DataRequest> {
   const fd = openSync(path, 'r');
   try {
-    let wanted = 0;
+    let request: DataRequest = { carry: Buffer.alloc(0), size: 0 };
     for (;;) {
-      const buffer = Buffer.allocUnsafeSlow(Math.max(READ_SIZE, wanted));
-      let filled = 0;
-      // Fill at least `wanted` bytes (one read usually fills the whole buffer).
+      const buffer = Buffer.allocUnsafeSlow(Math.max(READ_SIZE, request.size));
+      let filled = request.carry.copy(buffer, 0);
+      const carried = filled;
+      // Fill at least `size` bytes (one read usually fills the whole buffer).
       do {
         const size = readSync(fd, buffer, filled, buffer.length - filled, null);
         if (size === 0) break;
         filled += size;
-      } while (filled < wanted);
-      if (filled === 0) return;
-      wanted = yield buffer.subarray(0, filled);
+      } while (filled < request.size);
+      if (filled === carried) return;
+      request = yield buffer.subarray(0, filled);
     }
   } finally {
     closeSync(fd);
