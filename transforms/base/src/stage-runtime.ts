@@ -762,6 +762,9 @@ export interface StageProgramOptions<Options extends BaseStreamOptions, Params> 
 }
 
 /** The ProgramDefinition of a stage: a bin calls `runProgram(stageProgram({...}))`. */
+/** The heap growth every stage runs with (ProgramDefinition.heapGrowingPercent). */
+export const STAGE_HEAP_GROWING_PERCENT = 100;
+
 export function stageProgram<Options extends BaseStreamOptions, Params>(
   options: StageProgramOptions<Options, Params>,
 ): ProgramDefinition<BaseStageConfig & Record<string, unknown>> {
@@ -772,6 +775,9 @@ export function stageProgram<Options extends BaseStreamOptions, Params>(
     description: options.description,
     configSchema: options.configSchema,
     capabilities: options.capabilities ?? ['state'],
+    // Peak RSS near the live data (~50-100 MB) rather than growing towards 4x it over a long stream:
+    // measured on 4M records of impute auto, 318 -> 230 MB at the same CPU.
+    heapGrowingPercent: STAGE_HEAP_GROWING_PERCENT,
     run: (context) => runStage(context, options.stage),
   };
 }

@@ -8,6 +8,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigurationError, readLineChunks, type ProgramDefinition } from '@tapline/protocol';
+import { STAGE_HEAP_GROWING_PERCENT } from '@tapline/transform-base';
 import { renderHtmlReport } from './html-report.js';
 import { profileConfigSchema, type ProfileConfig } from './profile-config.js';
 import { ProfilingPassThrough } from './profiling-pass-through.js';
@@ -33,6 +34,7 @@ export const profileTransform: ProgramDefinition<ProfileConfig> = {
   description: 'Passes Singer messages through unchanged and writes a JSON and an HTML profile (types, statistics, charts) per stream',
   configSchema: profileConfigSchema,
   capabilities: [],
+  heapGrowingPercent: STAGE_HEAP_GROWING_PERCENT,
 
   async run({ config, input, output, logger }) {
     const selected = config.streams === undefined ? undefined : new Set(config.streams);
