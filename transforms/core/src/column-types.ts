@@ -84,6 +84,21 @@ function countWhere<T>(items: readonly T[], predicate: (item: T) => boolean): nu
 
 /** Words as whitespace-separated tokens ("a  b" is two words, not three as a split on ' ' would say). */
 export function countWords(text: string): number {
+  // ASCII text: the runs of non-blanks, counted without the array a split builds.
+  let count = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 128) return countWordsUnicode(text);
+    const blank = code === 32 || (code >= 9 && code <= 13);
+    if (!blank && !inWord) count += 1;
+    inWord = !blank;
+  }
+  return count;
+}
+
+/** countWords by trim and split, whose idea of whitespace covers Unicode's. */
+function countWordsUnicode(text: string): number {
   const trimmed = text.trim();
   return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
 }
@@ -162,9 +177,16 @@ function asText(value: unknown): string {
 }
 
 function inferStringType(name: string, values: readonly unknown[], limit: number): ColumnType {
-  const cleaned = values.filter((value) => !isMissingValue(value)).map((value) => stripQuotes(asText(value)));
+  const cleaned: string[] = [];
+  const texts = new Set<string>();
+  for (const value of values) {
+    if (isMissingValue(value)) continue;
+    const text = stripQuotes(asText(value));
+    cleaned.push(text);
+    texts.add(text);
+  }
   const length = cleaned.length;
-  const distinct = new Set(cleaned).size;
+  const distinct = texts.size;
   if (distinct <= 2) return 'true_or_false';
 
   if (cleaned.every(isNumberLike)) {

@@ -64,9 +64,25 @@ export function sortNumberRange(values: number[], start: number, end: number): v
       return;
     }
   }
-  const part = sortNumbersInPlace(values.slice(start, end));
-  for (let i = 0; i < n; i += 1) values[start + i] = part[i] as number;
+  // Sorted in a reused typed array (a sketch sorts its level 0 every few hundred values): no copy of the
+  // range and no new buffer per call. Ranges holding -0 or NaN take the comparator sort, as
+  // sortNumbersInPlace would.
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  for (let i = 0; i < n; i += 1) {
+    const x = values[start + i] as number;
+    if (x !== x || (x === 0 && 1 / x < 0)) {
+      const part = values.slice(start, end).sort(byNumber);
+      for (let j = 0; j < n; j += 1) values[start + j] = part[j] as number;
+      return;
+    }
+    scratch[i] = x;
+  }
+  const sorted = n === scratch.length ? scratch.sort() : scratch.subarray(0, n).sort();
+  for (let i = 0; i < n; i += 1) values[start + i] = sorted[i] as number;
 }
+
+/** sortNumberRange's typed array, grown as needed and kept. */
+let scratch = new Float64Array(1024);
 
 /** Ascending copy of finite numbers. */
 export function sortedNumbers(values: Iterable<number>): number[] {

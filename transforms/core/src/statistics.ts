@@ -184,6 +184,15 @@ export function isInvalidValue(value: unknown, type: ColumnType): boolean {
 
 /** The numbers of a numeric column (strings read with the column's coercion); null where unreadable. */
 export function numericValuesOf(values: readonly unknown[]): (number | null)[] {
+  // A column of JSON numbers (the usual case) needs no coercion: it only reads strings.
+  let allNumbers = true;
+  for (let i = 0; i < values.length; i += 1) {
+    if (typeof values[i] !== 'number') {
+      allNumbers = false;
+      break;
+    }
+  }
+  if (allNumbers) return values.map((value) => (Number.isFinite(value) ? (value as number) : null));
   const texts = values.map((value) => (typeof value === 'string' ? stripQuotes(value) : value));
   const coercion = chooseNumericCoercion(texts);
   return texts.map((value) => {
@@ -193,17 +202,8 @@ export function numericValuesOf(values: readonly unknown[]): (number | null)[] {
   });
 }
 
-function longestNullRun(missing: readonly boolean[]): number {
-  let longest = 0;
-  let current = 0;
-  for (const isMissing of missing) {
-    current = isMissing ? current + 1 : 0;
-    if (current > longest) longest = current;
-  }
-  return longest;
-}
-
-function numericStatistics(numbers: readonly number[], rowCount: number): NumericStatistics | undefined {
+/** `sorted`, when given, is sortedNumbers(numbers), already made. */
+function numericStatistics(numbers: readonly number[], rowCount: number, sorted: readonly number[] = sortedNumbers(numbers)): NumericStatistics | undefined {
   const n = numbers.length;
   if (n === 0) return undefined;
   let sum = 0;
@@ -235,7 +235,6 @@ function numericStatistics(numbers: readonly number[], rowCount: number): Numeri
       }
     }
   }
-  const sorted = sortedNumbers(numbers);
   const median = medianOfSorted(sorted);
   const firstQuartile = nearestQuantile(sorted, 0.25);
   const thirdQuartile = nearestQuantile(sorted, 0.75);
@@ -295,7 +294,36 @@ function datetimeStatistics(values: readonly unknown[]): DatetimeStatistics | un
 /** The reference's punctuation set, replaced by spaces before counting words. */
 const PUNCTUATION = /[:;.,/\\&`"'()[\]{}]/g;
 
+/** Per ASCII code: 1 where wordsOf separates words (whitespace as `\s` and trim see it, or PUNCTUATION). */
+const WORD_SEPARATORS = new Uint8Array(128);
+for (const code of [9, 10, 11, 12, 13, 32]) WORD_SEPARATORS[code] = 1;
+for (const character of ':;.,/\\&`"\'()[]{}') WORD_SEPARATORS[character.charCodeAt(0)] = 1;
+
 export function wordsOf(text: string): string[] {
+  // ASCII text (the usual case) is cut into words in one pass: the words are the runs between
+  // separators, lower-cased, which is what the replace, trim and split below give. Other text takes
+  // them, as Unicode case mapping and whitespace are theirs to decide.
+  const words: string[] = [];
+  const lower = text.toLowerCase();
+  const length = text.length;
+  let start = -1;
+  for (let i = 0; i < length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 128) return wordsOfUnicode(text);
+    if (WORD_SEPARATORS[code] === 1) {
+      if (start >= 0) {
+        words.push(lower.slice(start, i));
+        start = -1;
+      }
+    } else if (start < 0) {
+      start = i;
+    }
+  }
+  if (start >= 0) words.push(lower.slice(start));
+  return words;
+}
+
+function wordsOfUnicode(text: string): string[] {
   const cleaned = text.replace(PUNCTUATION, ' ').toLowerCase().trim();
   return cleaned === '' ? [] : cleaned.split(/\s+/);
 }
@@ -312,33 +340,63 @@ function summarise(counts: readonly number[]): { avg: number; min: number; max: 
   return { avg: total / counts.length, min, max };
 }
 
+/**
+ * Characters (code points) of a text, as `[...text].length` counts them (a surrogate pair is one, a lone
+ * surrogate one too), without building an array per value.
+ */
+export function countCodePoints(text: string): number {
+  const length = text.length;
+  let count = length;
+  for (let i = 0; i < length - 1; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count -= 1;
+        i += 1;
+      }
+    }
+  }
+  return count;
+}
+
 function textStatistics(values: readonly unknown[]): TextStatistics | undefined {
   if (values.length === 0) return undefined;
-  const lengths: number[] = [];
-  const wordCounts: number[] = [];
-  const words = new FrequencyCounter();
+  // Sums in row order, as summarise adds them (integers, so exact either way).
+  let lengthTotal = 0;
+  let lengthMin = Infinity;
+  let lengthMax = -Infinity;
+  let wordTotal = 0;
+  let wordMin = Infinity;
+  let wordMax = -Infinity;
+  // Short-lived, and the words are cut from texts that are let go with the report: no copies.
+  const words = new FrequencyCounter(Infinity, false);
   for (const value of values) {
     const text = asText(value);
-    lengths.push([...text].length); // characters, not UTF-16 units
+    const length = countCodePoints(text); // characters, not UTF-16 units
+    lengthTotal += length;
+    if (length < lengthMin) lengthMin = length;
+    if (length > lengthMax) lengthMax = length;
     const tokens = wordsOf(text);
-    wordCounts.push(tokens.length);
+    const wordCount = tokens.length;
+    wordTotal += wordCount;
+    if (wordCount < wordMin) wordMin = wordCount;
+    if (wordCount > wordMax) wordMax = wordCount;
     for (const word of tokens) words.add(word);
   }
-  const length = summarise(lengths);
-  const wordCount = summarise(wordCounts);
   return {
-    avg_string_length: length.avg,
-    min_character_count: length.min,
-    max_character_count: length.max,
-    avg_word_count: wordCount.avg,
-    min_word_count: wordCount.min,
-    max_word_count: wordCount.max,
+    avg_string_length: lengthTotal / values.length,
+    min_character_count: lengthMin,
+    max_character_count: lengthMax,
+    avg_word_count: wordTotal / values.length,
+    min_word_count: wordMin,
+    max_word_count: wordMax,
     word_distribution: words.top(VALUE_COUNT_LIMIT),
   };
 }
 
 function emailStatistics(values: readonly unknown[]): EmailStatistics {
-  const domains = new FrequencyCounter();
+  const domains = new FrequencyCounter(Infinity, false);
   for (const value of values) {
     const text = stripQuotes(asText(value));
     // Domains are case-insensitive, so Example.COM and example.com are one domain.
@@ -397,13 +455,81 @@ function listStatistics(values: readonly unknown[]): ListStatistics | undefined 
   };
 }
 
+/** What a column reports of its value counts. */
+interface ColumnFrequencies {
+  distinct: number;
+  /** The VALUE_COUNT_LIMIT most frequent values. */
+  top: ValueCount[];
+  mode: ValueCount | undefined;
+}
+
+function countedValues(present: readonly unknown[]): ColumnFrequencies {
+  // Lives only for this call and the values are the caller's anyway: kept without copies.
+  const frequencies = new FrequencyCounter(Infinity, false);
+  for (const value of present) frequencies.add(value);
+  return { distinct: frequencies.distinctCount, top: frequencies.top(VALUE_COUNT_LIMIT), mode: frequencies.mode() };
+}
+
+/**
+ * countedValues for finite numbers, from their ascending copy `sorted`: equal numbers are adjacent (0
+ * and -0 too, one value as in FrequencyCounter, reported as the first of them in `present`). Runs come
+ * in ascending order, so a run goes after the kept ones with its count or more, which is
+ * FrequencyCounter's order (highest count first, then the lowest value).
+ */
+function countedNumbers(present: readonly number[], sorted: readonly number[]): ColumnFrequencies {
+  const limit = VALUE_COUNT_LIMIT; // a local: read once per run otherwise, as an exported binding
+  const top: ValueCount[] = [];
+  let distinct = 0;
+  const n = sorted.length;
+  for (let i = 0; i < n; ) {
+    const x = sorted[i] as number;
+    let end = i + 1;
+    while (end < n && sorted[end] === x) end += 1;
+    const count = end - i;
+    i = end;
+    distinct += 1;
+    if (top.length === limit && count <= (top[limit - 1] as ValueCount).count) continue;
+    let at = top.length;
+    while (at > 0 && (top[at - 1] as ValueCount).count < count) at -= 1;
+    const value = x === 0 ? (present.find((y) => y === 0) as number) : x;
+    top.splice(at, 0, { value, count });
+    if (top.length > limit) top.pop();
+  }
+  const first = top[0];
+  return { distinct, top, mode: first === undefined ? undefined : { value: first.value, count: first.count } };
+}
+
 /** Every statistic the reference reports for one column; the type is detected when not given. */
 export function computeColumnStatistics(name: string, values: readonly unknown[], type: ColumnType = inferColumnType(name, values)): ColumnStatistics {
   const rowCount = values.length;
-  const missing = values.map(isMissingValue);
-  const present = values.filter((_, index) => !missing[index]);
-  const frequencies = new FrequencyCounter();
-  for (const value of present) frequencies.add(value);
+  // One pass: the present values and the longest run of missing ones.
+  const present: unknown[] = [];
+  let allFiniteNumbers = true;
+  let longestRun = 0;
+  let run = 0;
+  let firstValueNull = false;
+  for (let index = 0; index < rowCount; index += 1) {
+    const value = values[index];
+    if (isMissingValue(value)) {
+      // A hole in a sparse array is neither present nor a missing value here (it only lowers the
+      // counts), as with the array methods that skip holes.
+      if (value === undefined && !(index in values)) {
+        run = 0;
+        continue;
+      }
+      run += 1;
+      if (run > longestRun) longestRun = run;
+      if (index === 0) firstValueNull = true;
+    } else {
+      run = 0;
+      present.push(value);
+      if (allFiniteNumbers && !(typeof value === 'number' && Number.isFinite(value))) allFiniteNumbers = false;
+    }
+  }
+  // A numeric column of JSON numbers is sorted for its statistics anyway: its counts are read off the
+  // sorted copy rather than hashed value by value.
+  const sortedPresent = allFiniteNumbers && NUMERIC_TYPES.has(type) ? sortedNumbers(present as number[]) : undefined;
+  const frequencies = sortedPresent === undefined ? countedValues(present) : countedNumbers(present as number[], sortedPresent);
   const nullCount = rowCount - present.length;
   const invalidValues: unknown[] = [];
   let invalidCount = 0;
@@ -418,31 +544,32 @@ export function computeColumnStatistics(name: string, values: readonly unknown[]
   const completeness = 1 - nullRate;
   const validity = completeness - invalidRate;
   // fix: the reference computes `count / rows if mode else 0`, so a mode of false or 0 reported ratio 0.
-  const mode = frequencies.mode();
+  const mode = frequencies.mode;
   const statistics: ColumnStatistics = {
     column: name,
     type,
     row_count: rowCount,
     count: present.length,
-    count_distinct: frequencies.distinctCount,
+    count_distinct: frequencies.distinct,
     null_value_count: nullCount,
     null_value_rate: nullRate,
-    unique_value_rate: rate(frequencies.distinctCount, rowCount),
-    max_null_seq: longestNullRun(missing),
-    first_value_null: missing[0] ?? false,
+    unique_value_rate: rate(frequencies.distinct, rowCount),
+    max_null_seq: longestRun,
+    first_value_null: firstValueNull,
     invalid_value_count: invalidCount,
     invalid_value_rate: invalidRate,
     invalid_values: invalidValues,
     completeness,
     validity,
     quality: validity >= GOOD_QUALITY_VALIDITY ? 'Good' : 'Bad',
-    value_counts: frequencies.top(VALUE_COUNT_LIMIT),
+    value_counts: frequencies.top,
     mode: mode === undefined ? null : mode.value,
     mode_ratio: mode === undefined ? 0 : rate(mode.count, rowCount),
   };
   if (NUMERIC_TYPES.has(type)) {
-    const numbers = numericValuesOf(present).filter((x): x is number => x !== null);
-    const numeric = numericStatistics(numbers, rowCount);
+    // JSON numbers that are all finite are their own numeric values.
+    const numbers = sortedPresent === undefined ? numericValuesOf(present).filter((x): x is number => x !== null) : (present as number[]);
+    const numeric = numericStatistics(numbers, rowCount, sortedPresent);
     if (numeric) statistics.numeric = numeric;
   } else if (type === 'datetime') {
     const datetime = datetimeStatistics(present);
@@ -457,6 +584,121 @@ export function computeColumnStatistics(name: string, values: readonly unknown[]
     if (list) statistics.list = list;
   }
   return statistics;
+}
+
+/**
+ * Duplicate rows (the same valueKey in every column as an earlier row) and complete rows (no missing
+ * value), without a key string per row: each column's values are numbered by their valueKey (equal
+ * keys, equal numbers), and rows are compared by those numbers in a hash table.
+ */
+function countDuplicateAndCompleteRows(columns: readonly (readonly unknown[])[], rowCount: number): { duplicateRows: number; completeRows: number } {
+  const incomplete = new Uint8Array(rowCount);
+  const ids: Int32Array[] = [];
+  let unique = false;
+  for (const values of columns) {
+    if (unique) {
+      for (let row = 0; row < rowCount; row += 1) if (isMissingValue(values[row])) incomplete[row] = 1;
+    } else {
+      const numbered = valueIdsOf(values, rowCount, incomplete);
+      // A column whose values are all different (a key) leaves no duplicate rows: the others need no numbers.
+      if (numbered.distinct === rowCount) unique = true;
+      ids.push(numbered.ids);
+    }
+  }
+  let completeRows = 0;
+  for (let row = 0; row < rowCount; row += 1) if (incomplete[row] === 0) completeRows += 1;
+  if (unique) return { duplicateRows: 0, completeRows };
+  // Open addressing over row numbers + 1 (0 is an empty slot), at most half full.
+  let size = 16;
+  while (size < rowCount * 2) size *= 2;
+  const mask = size - 1;
+  const slots = new Int32Array(size);
+  const width = ids.length;
+  let duplicateRows = 0;
+  for (let row = 0; row < rowCount; row += 1) {
+    let hash = 0x2545f491;
+    for (let c = 0; c < width; c += 1) hash = Math.imul(hash ^ ((ids[c] as Int32Array)[row] as number), 0x01000193);
+    hash ^= hash >>> 15;
+    hash = Math.imul(hash, 0x85ebca6b);
+    hash ^= hash >>> 13;
+    let slot = hash & mask;
+    for (;;) {
+      const other = slots[slot] as number;
+      if (other === 0) {
+        slots[slot] = row + 1;
+        break;
+      }
+      if (sameIds(ids, row, other - 1)) {
+        duplicateRows += 1;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return { duplicateRows, completeRows };
+}
+
+function sameIds(ids: readonly Int32Array[], a: number, b: number): boolean {
+  for (let c = 0; c < ids.length; c += 1) if ((ids[c] as Int32Array)[a] !== (ids[c] as Int32Array)[b]) return false;
+  return true;
+}
+
+/**
+ * A number per value, equal exactly when valueKey is: missing kinds other than blank strings (null,
+ * undefined, NaN) share 0, strings and numbers (-0 as 0) are looked up as themselves, anything else by
+ * its valueKey (a bigint by the number it names when valueKey cannot tell them apart). Marks the rows
+ * whose value is missing in `incomplete`.
+ */
+function valueIdsOf(values: readonly unknown[], rowCount: number, incomplete: Uint8Array): { ids: Int32Array; distinct: number } {
+  const ids = new Int32Array(rowCount);
+  const strings = new Map<string, number>();
+  const numbers = new Map<number, number>();
+  const others = new Map<string, number>();
+  let next = 3; // 0: null, 1: false, 2: true
+  for (let row = 0; row < rowCount; row += 1) {
+    const value = values[row];
+    if (isMissingValue(value)) incomplete[row] = 1;
+    let id: number | undefined;
+    if (typeof value === 'string') {
+      id = strings.get(value);
+      if (id === undefined) strings.set(value, (id = next++));
+    } else if (typeof value === 'number') {
+      if (value !== value) {
+        id = 0;
+      } else {
+        const key = value === 0 ? 0 : value;
+        id = numbers.get(key);
+        if (id === undefined) numbers.set(key, (id = next++));
+      }
+    } else if (typeof value === 'boolean') {
+      id = value ? 2 : 1;
+    } else if (value === null || value === undefined) {
+      id = 0;
+    } else {
+      const asNumber = typeof value === 'bigint' ? Number(value) : Number.NaN;
+      if (asNumber === asNumber && String(asNumber) === String(value)) {
+        // `n:${5n}` is `n:${5}`: the bigint is the number it names.
+        const key = asNumber === 0 ? 0 : asNumber;
+        id = numbers.get(key);
+        if (id === undefined) numbers.set(key, (id = next++));
+      } else {
+        const key = valueKey(value);
+        id = others.get(key);
+        if (id === undefined) others.set(key, (id = next++));
+      }
+    }
+    ids[row] = id;
+  }
+  // Numbers from 3 on are handed out once per distinct value; 0, 1 and 2 may or may not occur.
+  let distinct = next - 3;
+  for (let row = 0, seen = 0; row < rowCount && seen !== 7; row += 1) {
+    const id = ids[row] as number;
+    if (id < 3 && (seen & (1 << id)) === 0) {
+      seen |= 1 << id;
+      distinct += 1;
+    }
+  }
+  return { ids, distinct };
 }
 
 export interface DatasetStatisticsOptions {
@@ -484,16 +726,7 @@ export function computeDatasetStatistics(columns: Readonly<Record<string, readon
     columnStatistics[name] = computeColumnStatistics(name, values, type);
   }
 
-  const seenRows = new Set<string>();
-  let duplicateRows = 0;
-  let completeRows = 0;
-  for (let row = 0; row < rowCount; row += 1) {
-    const cells = names.map((name) => (columns[name] as readonly unknown[])[row]);
-    const key = JSON.stringify(cells.map(valueKey));
-    if (seenRows.has(key)) duplicateRows += 1;
-    else seenRows.add(key);
-    if (!cells.some(isMissingValue)) completeRows += 1;
-  }
+  const { duplicateRows, completeRows } = countDuplicateAndCompleteRows(names.map((name) => columns[name] as readonly unknown[]), rowCount);
 
   const all = Object.values(columnStatistics);
   const totalNulls = all.reduce((total, column) => total + column.null_value_count, 0);

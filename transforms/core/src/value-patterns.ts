@@ -51,10 +51,33 @@ export const ZIP_CODE_PATTERN = /^\d{3,5}(?:[-\s]\d{4})?$/;
 /** Starts with `[` or `(` and ends with `]` or `)`, on one line. */
 export const LIST_PATTERN = /^[[(][^\r\n]*[\])]$/;
 
-export const isDateLike = (text: string): boolean => DATE_LIKE_PATTERN.test(text);
+/** Whether `count` characters from `index` are ASCII digits. */
+function digitsAt(text: string, index: number, count: number): boolean {
+  for (let i = index; i < index + count; i += 1) {
+    const code = text.charCodeAt(i);
+    if (!(code >= 48 && code <= 57)) return false;
+  }
+  return true;
+}
+
+/**
+ * The ISO shapes taps write, which DATE_LIKE_PATTERN accepts: `YYYY-MM-DD` alone, or followed by `T`,
+ * `t` or a space and `HH:MM` (then anything). Checked by hand first because type detection asks for
+ * every value of a column; anything else goes to the pattern.
+ */
+function isIsoDateLike(text: string): boolean {
+  const length = text.length;
+  if (length < 10 || !digitsAt(text, 0, 4) || text.charCodeAt(4) !== 45 || !digitsAt(text, 5, 2) || text.charCodeAt(7) !== 45 || !digitsAt(text, 8, 2)) return false;
+  if (length === 10) return true;
+  const separator = text.charCodeAt(10);
+  return (separator === 84 || separator === 116 || separator === 32) && length >= 16 && digitsAt(text, 11, 2) && text.charCodeAt(13) === 58 && digitsAt(text, 14, 2);
+}
+
+export const isDateLike = (text: string): boolean => isIsoDateLike(text) || DATE_LIKE_PATTERN.test(text);
 export const isEmail = (text: string): boolean => EMAIL_PATTERN.test(text);
 export const isIntegerLike = (text: string): boolean => INTEGER_PATTERN.test(text);
-export const isNumberLike = (text: string): boolean => NUMBER_PATTERN.test(text);
+/** A plain decimal (see isPlainDecimal) is number-like, and is checked without the pattern. */
+export const isNumberLike = (text: string): boolean => isPlainDecimal(text) || NUMBER_PATTERN.test(text);
 export const isPhoneNumber = (text: string): boolean => PHONE_NUMBER_PATTERN.test(text);
 export const isZipCode = (text: string): boolean => ZIP_CODE_PATTERN.test(text);
 export const isListLike = (text: string): boolean => LIST_PATTERN.test(text);
@@ -104,6 +127,8 @@ export function chooseNumericCoercion(values: Iterable<unknown>): NumericCoercio
  * coercion (a `%` value in a currency column), so the caller can count it as invalid.
  */
 export function coerceNumericString(text: string, coercion: NumericCoercion): number | null {
+  // The usual case, a plain decimal (`-12.50`): number-like, and every step below leaves it as it is.
+  if (isPlainDecimal(text)) return Number(text) / (coercion === 'percent' ? 100 : 1);
   const trimmed = text.trim();
   if (!isNumberLike(trimmed)) return null;
   let cleaned = trimmed.replace(/,/g, '');
@@ -117,6 +142,33 @@ export function coerceNumericString(text: string, coercion: NumericCoercion): nu
   cleaned = cleaned.replace(/\s+/g, '');
   if (!PLAIN_DECIMAL.test(cleaned)) return null;
   return Number(cleaned) / divisor;
+}
+
+/**
+ * Whether a text is PLAIN_DECIMAL (`-?(\d+(\.\d*)?|\.\d+)`, ASCII digits), checked without the regular
+ * expression.
+ */
+export function isPlainDecimal(text: string): boolean {
+  const length = text.length;
+  let i = length > 0 && text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  let digits = 0;
+  while (i < length) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) break;
+    digits += 1;
+    i += 1;
+  }
+  if (i === length) return digits > 0;
+  if (text.charCodeAt(i) !== 46 /* . */) return false;
+  i += 1;
+  let decimals = 0;
+  while (i < length) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+    decimals += 1;
+    i += 1;
+  }
+  return digits > 0 || decimals > 0;
 }
 
 /** Coerce a column's values: numbers pass through, number-like strings are read, anything else is null. */
