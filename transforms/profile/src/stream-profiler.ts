@@ -15,6 +15,7 @@ import {
   inferColumnType,
   isMissingValue,
   numericValuesOf,
+  isoDateTime,
   parseDateLike,
   Mulberry32,
   computeColumnStatistics,
@@ -592,55 +593,6 @@ function histogramFromSketch(sketch: QuantileSketch, min: number, max: number): 
   return { edges, counts };
 }
 
-/** Milliseconds of a three-digit fraction, as parseDateLike computes them (`Math.round(Number('0.' + f) * 1000)`). */
-const FRACTION_MILLIS = Float64Array.from({ length: 1000 }, (_, n) => Math.round(Number(`0.${String(n).padStart(3, '0')}`) * 1000));
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function digitsAt(text: string, index: number, count: number): number {
-  let value = 0;
-  for (let i = index; i < index + count; i += 1) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-/**
- * parseDateLike for the forms taps write, `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM:SS[.mmm]Z` with a year from
- * 100 on, without its regular expressions; undefined for any other text (parseDateLike reads it then).
- * A day or time parseDateLike rejects is null here too.
- */
-export function isoInstant(text: string): number | null | undefined {
-  const length = text.length;
-  if (length !== 10 && length !== 20 && length !== 24) return undefined;
-  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 5, 2);
-  const day = digitsAt(text, 8, 2);
-  if (year < 100 || month < 0 || day < 0) return undefined;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
-  if (month < 1 || month > 12 || day < 1 || day > days) return null;
-  let time = 0;
-  if (length > 10) {
-    if (text.charCodeAt(10) !== 84 /* T */ || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(length - 1) !== 90 /* Z */) return undefined;
-    const hours = digitsAt(text, 11, 2);
-    const minutes = digitsAt(text, 14, 2);
-    const seconds = digitsAt(text, 17, 2);
-    if (hours < 0 || minutes < 0 || seconds < 0) return undefined;
-    let millis = 0;
-    if (length === 24) {
-      const fraction = text.charCodeAt(19) === 46 /* . */ ? digitsAt(text, 20, 3) : -1;
-      if (fraction < 0) return undefined;
-      millis = FRACTION_MILLIS[fraction] as number;
-    }
-    if (hours > 23 || minutes > 59 || seconds > 60) return null;
-    time = ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
-  }
-  return Date.UTC(year, month - 1, day) + time;
-}
-
 function datetimeHistogram(values: readonly unknown[]): Histogram | undefined {
   const instants: number[] = [];
   // Dates repeat (a day column has a few hundred distinct values in 100,000 rows): each is read once.
@@ -649,7 +601,8 @@ function datetimeHistogram(values: readonly unknown[]): Histogram | undefined {
     if (typeof value !== 'string') continue;
     let instant = read.get(value);
     if (instant === undefined) {
-      instant = isoInstant(value) ?? parseDateLike(stripQuotes(value));
+      // The ISO forms taps write are read by hand; parseDateLike would find the same instant.
+      instant = isoDateTime(value) ?? parseDateLike(stripQuotes(value));
       read.set(value, instant);
     }
     if (instant !== null) instants.push(instant);
