@@ -538,6 +538,24 @@ export function recordLineStream(bytes: Buffer, start: number, end: number): str
 /** What `RecordCodec.scan` returns for a RECORD line of a stream other than its own. */
 export const OTHER_STREAM = -2;
 
+/**
+ * The members of a RECORD envelope after its record object, from the `,` at `start` to the closing `}`
+ * before `end`, when they are well-formed and acceptable: none repeats `type`, `stream` or `record`, and a
+ * `version` is a number (or null). Undefined otherwise (the line is then parsed in full, with its error).
+ */
+export function envelopeTailMembers(bytes: Buffer, start: number, end: number): Record<string, unknown> | undefined {
+  let members: Record<string, unknown>;
+  try {
+    members = JSON.parse(`{${bytes.toString('utf8', start + 1, end)}`) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if ('type' in members || 'stream' in members || 'record' in members) return undefined;
+  const version = members.version;
+  if (version !== undefined && version !== null && typeof version !== 'number') return undefined;
+  return members;
+}
+
 /** Locates and checks the records of one stream, whose SCHEMA it was compiled from. */
 export class RecordCodec {
   /** The schema's properties, in the order of `ScannedRecord.spans`. */
@@ -706,15 +724,9 @@ export class RecordCodec {
     let same = tail.length === end - i;
     for (let k = 0; same && k < tail.length; k += 1) same = tail[k] === bytes[i + k];
     if (!same) {
-      let members: Record<string, unknown>;
-      try {
-        members = JSON.parse(`{${bytes.toString('utf8', i + 1, end)}`) as Record<string, unknown>;
-      } catch {
-        return false;
-      }
-      if ('type' in members || 'stream' in members || 'record' in members) return false;
+      const members = envelopeTailMembers(bytes, i, end);
+      if (members === undefined) return false;
       const version = members.version;
-      if (version !== undefined && version !== null && typeof version !== 'number') return false;
       this.tail = Buffer.from(bytes.subarray(i, end));
       this.tailVersion = typeof version === 'number' ? version : undefined;
       this.tailTimeExtracted = typeof members.time_extracted === 'string' ? members.time_extracted : undefined;

@@ -14,7 +14,7 @@
  * line, or members that pass the codec's check of them. Nothing is fed to a column before the whole
  * line is read, so a line it gives up on is read again from the start by the codec.
  */
-import type { RecordCodec } from '@tapline/protocol';
+import { envelopeTailMembers, type RecordCodec } from '@tapline/protocol';
 import { HASH_PRIME_A, HASH_PRIME_B, hashLaneA, hashLaneB, hashOfLanes, hashString } from './distinct-sketch.js';
 import { TAG_STRING, TAG_STRUCTURED } from './column-accumulator.js';
 import { canonicalJsonEnd, jsonNumberEnd } from './value-bytes.js';
@@ -279,17 +279,8 @@ export class RecordLineReader {
     if (i >= end) return false;
     if (bytes[i] !== COMMA) return i === end - 1; // bytes[end - 1] is the closing brace
     if (this.tail.length === end - i && this.tail.at(this.view, bytes, i, end)) return true;
-    // The codec's check (RecordCodec's readTail): a well-formed rest that does not repeat the envelope's
-    // keys, with a numeric version if any.
-    let members: Record<string, unknown>;
-    try {
-      members = JSON.parse(`{${bytes.toString('utf8', i + 1, end)}`) as Record<string, unknown>;
-    } catch {
-      return false;
-    }
-    if ('type' in members || 'stream' in members || 'record' in members) return false;
-    const version = members.version;
-    if (version !== undefined && version !== null && typeof version !== 'number') return false;
+    // The codec's own check (RecordCodec's readTail).
+    if (envelopeTailMembers(bytes, i, end) === undefined) return false;
     this.tail = new Literal(Buffer.from(bytes.subarray(i, end)));
     return true;
   }
