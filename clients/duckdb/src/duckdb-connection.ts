@@ -1,5 +1,7 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { DuckDBInstance, DuckDBConnection as NodeConnection } from '@duckdb/node-api';
-import type { Logger } from '@tapline/protocol';
+import { ConfigurationError, type Logger } from '@tapline/protocol';
 import type { DuckDBConnectionConfig } from './duckdb-config.js';
 import { classifyDuckDBError } from './duckdb-errors.js';
 import { quoteLiteral } from './duckdb-sql.js';
@@ -31,6 +33,11 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
+/** A path on this machine's disk: not `:memory:`, not MotherDuck (`md:`, `motherduck:`). */
+function isLocalFile(path: string): boolean {
+  return path !== ':memory:' && !/^(md|motherduck):/i.test(path);
+}
+
 /**
  * Open the database. The session time zone is UTC, so TIMESTAMPTZ values render and parse the same
  * whatever the machine's zone is.
@@ -42,6 +49,17 @@ export async function openDuckDB(config: DuckDBConnectionConfig, logger: Logger,
   if (config.memory_limit !== undefined) settings.memory_limit = config.memory_limit;
   if (config.motherduck_token !== undefined) settings.motherduck_token = config.motherduck_token;
   const where = { file: config.path };
+  // A writer creates its file where the config says, folders included (DuckDB creates only the file).
+  if (!options.readOnly && isLocalFile(config.path)) {
+    try {
+      await mkdir(dirname(resolve(config.path)), { recursive: true });
+    } catch (error) {
+      throw new ConfigurationError(`cannot create the folder of the DuckDB database: ${(error as Error).message}`, {
+        file: config.path,
+        hint: 'Check `path` in the config, and that this user may create folders there',
+      });
+    }
+  }
   let instance: DuckDBInstance;
   let connection: NodeConnection;
   let memoryLimit: string;

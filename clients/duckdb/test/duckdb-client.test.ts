@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, ConnectionError, DataError, DiscoveryError, Logger, SyncError } from '@tapline/protocol';
 import { classifyDuckDBError, openDuckDB, qualifiedName, quoteLiteral } from '../src/index.js';
@@ -31,5 +34,21 @@ describe('@tapline/duckdb-client', () => {
     expect(row).toEqual({ tz: 'UTC', at: '2024-01-01 10:00:00+00' });
     await db.close();
     await db.close();
+  });
+
+  it('creates the folders of a new database file when writing, and refuses a missing file when reading', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tapline-duckdb-'));
+    try {
+      const path = join(dir, 'not', 'yet', 'there.duckdb');
+      await expect(openDuckDB({ path }, quiet, { readOnly: true })).rejects.toThrow(/cannot open the DuckDB database/);
+      const db = await openDuckDB({ path }, quiet);
+      await db.run('CREATE TABLE t AS SELECT 1 AS x');
+      await db.close();
+      expect((await stat(path)).isFile()).toBe(true);
+      // A folder that cannot be made (a file stands in the way) is a configuration error naming the path.
+      await expect(openDuckDB({ path: join(path, 'inner.duckdb') }, quiet)).rejects.toThrow(/cannot create the folder of the DuckDB database/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
