@@ -761,10 +761,10 @@ export interface StageProgramOptions<Options extends BaseStreamOptions, Params> 
   capabilities?: string[];
 }
 
-/** The ProgramDefinition of a stage: a bin calls `runProgram(stageProgram({...}))`. */
 /** The heap growth every stage runs with (ProgramDefinition.heapGrowingPercent). */
 export const STAGE_HEAP_GROWING_PERCENT = 150;
 
+/** The ProgramDefinition of a stage: a bin calls `runProgram(stageProgram({...}))`. */
 export function stageProgram<Options extends BaseStreamOptions, Params>(
   options: StageProgramOptions<Options, Params>,
 ): ProgramDefinition<BaseStageConfig & Record<string, unknown>> {
