@@ -1,16 +1,18 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Logger, ProgramDefinition, SchemaMessage } from '@tapline/protocol';
+import type { Logger, ProgramDefinition } from '@tapline/protocol';
 import { classifyPostgresError, connectPostgres, qualifiedName, quoteIdentifier, type PostgresConnection } from '@tapline/postgres-client';
-import { runTarget, type PendingBatch, type PendingRecord, type RecordBatch, type StreamSink } from '@tapline/target-base';
+import { runTarget, type PendingRecord } from '@tapline/target-base';
 import {
   SQL_TARGET_CAPABILITIES,
   SqlTargetDriver,
   rowRejected,
   type BatchLoad,
+  type DialectBatches,
   type ExistingTable,
   type PlannedColumn,
+  type PreparedTable,
   type RetireMode,
   type SqlDialect,
   type TableChanges,
@@ -106,6 +108,18 @@ export class PostgresDialect implements SqlDialect {
       statements.push(`ALTER TABLE ${table} ALTER COLUMN ${name} TYPE ${postgresType(to)} USING ${widenUsing(name, from, to)}`);
     }
     await this.transaction(statements.join(';\n'), { stream });
+  }
+
+  /** Each sink's records are kept as COPY text from the moment they are scanned (see postgres-copy-batch.ts). */
+  batches(table: PreparedTable): DialectBatches {
+    const layout = copyLayout(table);
+    const history = new BatchHistory();
+    return {
+      create: () => new CopyBatch(layout, history),
+      release: (records) => {
+        for (const record of records) if (record instanceof CopyBatch) record.release();
+      },
+    };
   }
 
   async load(batch: BatchLoad): Promise<void> {
@@ -252,25 +266,6 @@ export function copyPosition(where: string, relation: string, columns: string[])
   return column === undefined ? { line } : { line, column };
 }
 
-type PreparedTable = Awaited<ReturnType<SqlTargetDriver['prepareTable']>>;
-
-/** The shared SQL driver, with sinks that keep their batches as COPY text (see postgres-copy-batch.ts). */
-class PostgresTargetDriver extends SqlTargetDriver {
-  /** The table each stream's sink loads, as last prepared for it. */
-  private readonly prepared = new Map<string, PreparedTable>();
-
-  override async prepareTable(message: SchemaMessage): Promise<PreparedTable> {
-    const table = await super.prepareTable(message);
-    this.prepared.set(message.stream, table);
-    return table;
-  }
-
-  override async openStream(message: SchemaMessage): Promise<StreamSink> {
-    const sink = await super.openStream(message);
-    return new CopySink(sink, copyLayout(this.prepared.get(message.stream)!));
-  }
-}
-
 /**
  * The property columns a batch fills, as the shared sink will load them: every planned property the table
  * has, with the table's type (its metadata columns are added at load time, when their values are known).
@@ -286,33 +281,6 @@ function copyLayout({ plan, table, method }: PreparedTable): CopyLayout {
   return { columns, keys };
 }
 
-/** The shared sink, loading batches kept as COPY text (which it hands to the dialect as they are). */
-class CopySink implements StreamSink {
-  private readonly history = new BatchHistory();
-
-  constructor(
-    private readonly sink: StreamSink,
-    private readonly layout: CopyLayout,
-  ) {}
-
-  newBatch(): PendingBatch {
-    return new CopyBatch(this.layout, this.history);
-  }
-
-  async write(batch: RecordBatch): Promise<void> {
-    await this.sink.write(batch);
-    for (const record of batch.records) if (record instanceof CopyBatch) record.release();
-  }
-
-  async activateVersion(version: number): Promise<void> {
-    await this.sink.activateVersion?.(version);
-  }
-
-  async close(): Promise<void> {
-    await this.sink.close?.();
-  }
-}
-
 export const postgresTarget: ProgramDefinition<PostgresTargetConfig> = {
   name: 'target-postgres',
   version: '0.1.0',
@@ -323,6 +291,6 @@ export const postgresTarget: ProgramDefinition<PostgresTargetConfig> = {
   async run(context) {
     const config = context.config;
     const dialect = new PostgresDialect(config, context.logger);
-    await runTarget(context, new PostgresTargetDriver(dialect, config, context.logger, config.default_target_schema ?? 'public'));
+    await runTarget(context, new SqlTargetDriver(dialect, config, context.logger, config.default_target_schema ?? 'public'));
   },
 };

@@ -4,7 +4,7 @@
  * the statements (`SqlDialect`): introspection, DDL, and its fastest way to load a batch.
  */
 import { DataError, type Logger, type SchemaMessage } from '@tapline/protocol';
-import { readProperty, type PendingRecord, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
+import { readProperty, type PendingBatch, type PendingRecord, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
 import { loadMethodFor, type LoadMethod, type SqlTargetConfig } from './sql-target-config.js';
 import {
   METADATA_COLUMNS,
@@ -60,16 +60,32 @@ export interface SqlDialect {
   applyChanges(ref: TableRef, changes: TableChanges, stream: string): Promise<void>;
   /** Load one batch in one transaction. */
   load(load: BatchLoad): Promise<void>;
+  /**
+   * Keep a stream's pending records the dialect's own way (StreamSink.newBatch), for instance already in
+   * its load format: asked once per sink, with the table as the sink first prepared it.
+   */
+  batches?(table: PreparedTable): DialectBatches;
   /** Delete (hard) or mark `_sdc_deleted_at` (soft) every row whose `_sdc_table_version` is older than `version` or unset. */
   retireVersions(ref: TableRef, version: number, mode: RetireMode): Promise<void>;
   truncate(ref: TableRef): Promise<void>;
 }
 
-interface TableState {
+/** A stream's table as a sink loads it: planned from the SCHEMA, created or evolved, and described. */
+export interface PreparedTable {
   message: SchemaMessage;
   plan: TablePlan;
   method: LoadMethod;
   table: ExistingTable;
+}
+
+/**
+ * A dialect's own batches (SqlDialect.batches). Such a batch reaches `load` as the only entry of
+ * `BatchLoad.rows` (its `records()`), so it must keep the last record per key itself, as latestPerKey does.
+ */
+export interface DialectBatches {
+  create(): PendingBatch;
+  /** The batch whose records these are was loaded and committed: what it holds may be reused. */
+  release(records: PendingRecord[]): void;
 }
 
 export class SqlTargetDriver implements TargetDriver {
@@ -117,7 +133,7 @@ export class SqlTargetDriver implements TargetDriver {
   }
 
   /** Create or evolve the table for a SCHEMA (DDL in its own transaction), and describe the result. */
-  async prepareTable(message: SchemaMessage): Promise<TableState> {
+  async prepareTable(message: SchemaMessage): Promise<PreparedTable> {
     const method = loadMethodFor(this.config, message.key_properties);
     const plan = planTable(message, {
       namespace: this.namespace,
@@ -145,7 +161,7 @@ export class SqlTargetDriver implements TargetDriver {
   }
 
   /** Versions are in use for a stream: make sure its table can store them. */
-  async useVersions(state: TableState): Promise<TableState> {
+  async useVersions(state: PreparedTable): Promise<PreparedTable> {
     this.versioned.add(state.plan.stream);
     const needed = this.metadataFor(state.plan.stream);
     if (needed.every((name) => state.table.columns.has(name))) return state;
@@ -157,10 +173,17 @@ export class SqlTargetDriver implements TargetDriver {
 const RUN_SECONDS = String(Math.floor(Date.now() / 1000));
 
 class SqlSink implements StreamSink {
+  private readonly batches: DialectBatches | undefined;
+  readonly newBatch?: () => PendingBatch;
+
   constructor(
     private readonly driver: SqlTargetDriver,
-    private state: TableState,
-  ) {}
+    private state: PreparedTable,
+  ) {
+    const batches = driver.dialect.batches?.(state);
+    this.batches = batches;
+    if (batches !== undefined) this.newBatch = () => batches.create();
+  }
 
   private get stream(): string {
     return this.state.plan.stream;
@@ -188,6 +211,7 @@ class SqlSink implements StreamSink {
       truncateFirst,
     });
     if (truncateFirst) this.driver.truncated.add(tableKey);
+    this.batches?.release(batch.records);
   }
 
   async activateVersion(version: number): Promise<void> {
