@@ -424,10 +424,6 @@ export class QuantileSketch {
     this.random = new Mulberry32(seed);
   }
 
-  private capacity(level: number): number {
-    return this.capacities()[level] as number;
-  }
-
   /**
    * Level capacities depend only on the number of levels, so they are computed once per level count
    * (add and compress are hot), with their total.

@@ -66,11 +66,11 @@ export function parseDateLike(text: string): number | null {
 }
 
 /** Value of `count` ASCII digits at `index`, or -1 when any of them is not a digit. */
-function digitsAt(text: string, index: number, count: number): number {
+export function digitsAt(text: string, index: number, count: number): number {
   let value = 0;
   for (let i = index; i < index + count; i += 1) {
     const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
+    if (!(digit >= 0 && digit <= 9)) return -1; // NaN past the end of the text too
     value = value * 10 + digit;
   }
   return value;

@@ -17,16 +17,7 @@ const byNumber = (a: number, b: number): number => a - b;
  * (-0 stays where it was among zeros; NaN compares as equal to everything).
  */
 export function sortNumbersInPlace(values: number[]): number[] {
-  const n = values.length;
-  if (n < 2) return values;
-  const typed = new Float64Array(n);
-  for (let i = 0; i < n; i += 1) {
-    const x = values[i] as number;
-    if (x !== x || (x === 0 && 1 / x < 0)) return values.sort(byNumber);
-    typed[i] = x;
-  }
-  typed.sort();
-  for (let i = 0; i < n; i += 1) values[i] = typed[i] as number;
+  sortNumberRange(values, 0, values.length);
   return values;
 }
 
@@ -36,8 +27,8 @@ const SHORT_SORT_LENGTH = 48;
 /**
  * Sorts `values[start, end)` ascending in place, exactly as sortNumbersInPlace would sort that range on
  * its own. Short ranges of numbers without NaN take an insertion sort: it is stable, so it orders -0 and
- * 0 as the comparator sort does, and equal numbers are otherwise indistinguishable. Anything else goes
- * through sortNumbersInPlace on a copy.
+ * 0 as the comparator sort does, and equal numbers are otherwise indistinguishable. Longer ranges are
+ * sorted in a typed array, and ranges holding -0 or NaN by the comparator.
  */
 export function sortNumberRange(values: number[], start: number, end: number): void {
   const n = end - start;

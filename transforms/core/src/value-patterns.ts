@@ -4,6 +4,7 @@
  * number-like strings into numbers. Patterns are matched against the value with whitespace and
  * quotes already stripped (see `stripQuotes`).
  */
+import { digitsAt } from './date-values.js';
 
 /** Currency signs and codes accepted before the digits. */
 export const CURRENCY_PREFIXES: readonly string[] = Object.freeze(['$', '€', '¥', '₹', '£', 'Rs', 'CAD']);
@@ -51,15 +52,6 @@ export const ZIP_CODE_PATTERN = /^\d{3,5}(?:[-\s]\d{4})?$/;
 /** Starts with `[` or `(` and ends with `]` or `)`, on one line. */
 export const LIST_PATTERN = /^[[(][^\r\n]*[\])]$/;
 
-/** Whether `count` characters from `index` are ASCII digits. */
-function digitsAt(text: string, index: number, count: number): boolean {
-  for (let i = index; i < index + count; i += 1) {
-    const code = text.charCodeAt(i);
-    if (!(code >= 48 && code <= 57)) return false;
-  }
-  return true;
-}
-
 /**
  * The ISO shapes taps write, which DATE_LIKE_PATTERN accepts: `YYYY-MM-DD` alone, or followed by `T`,
  * `t` or a space and `HH:MM` (then anything). Checked by hand first because type detection asks for
@@ -67,10 +59,10 @@ function digitsAt(text: string, index: number, count: number): boolean {
  */
 function isIsoDateLike(text: string): boolean {
   const length = text.length;
-  if (length < 10 || !digitsAt(text, 0, 4) || text.charCodeAt(4) !== 45 || !digitsAt(text, 5, 2) || text.charCodeAt(7) !== 45 || !digitsAt(text, 8, 2)) return false;
+  if (length < 10 || digitsAt(text, 0, 4) < 0 || text.charCodeAt(4) !== 45 || digitsAt(text, 5, 2) < 0 || text.charCodeAt(7) !== 45 || digitsAt(text, 8, 2) < 0) return false;
   if (length === 10) return true;
   const separator = text.charCodeAt(10);
-  return (separator === 84 || separator === 116 || separator === 32) && length >= 16 && digitsAt(text, 11, 2) && text.charCodeAt(13) === 58 && digitsAt(text, 14, 2);
+  return (separator === 84 || separator === 116 || separator === 32) && length >= 16 && digitsAt(text, 11, 2) >= 0 && text.charCodeAt(13) === 58 && digitsAt(text, 14, 2) >= 0;
 }
 
 export const isDateLike = (text: string): boolean => isIsoDateLike(text) || DATE_LIKE_PATTERN.test(text);
