@@ -145,9 +145,23 @@ class ColumnObserver {
     return this.sampledColumn;
   }
 
+  private sampleModeFound = false;
+  private sampleModeValue: ValueCount | undefined;
+
+  /** modeOf(sampled), counted once: the fit asks for it both to choose a strategy and to fill with it. */
+  get sampleMode(): ValueCount | undefined {
+    if (!this.sampleModeFound) {
+      this.sampleModeValue = modeOf(this.sampled);
+      this.sampleModeFound = true;
+    }
+    return this.sampleModeValue;
+  }
+
   /** After the fit: the sample is no longer needed (backward fill keeps observers for their runEnds). */
   releaseSample(): void {
     this.sampledColumn = undefined;
+    this.sampleModeFound = false;
+    this.sampleModeValue = undefined;
   }
 
   /**
@@ -425,12 +439,12 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
 
   function sampleModeRatio(observer: ColumnObserver): number {
     const sampled = observer.sampled;
-    const top = modeOf(sampled);
+    const top = observer.sampleMode;
     return top === undefined || sampled.length === 0 ? 0 : top.count / sampled.length;
   }
 
   function modeOfSample(observer: ColumnObserver): unknown {
-    return modeOf(observer.sampled)?.value;
+    return observer.sampleMode?.value;
   }
 
   function fitAll(): ImputeParams {
