@@ -185,9 +185,7 @@ export class StreamProfiler {
     const spans = codec.spans;
     const columns = this.codecColumns;
     const salts = this.codecSalts;
-    const hasher = this.rowHasher;
-    hasher.reset();
-    this.rows += 1;
+    const hasher = this.beginRow();
     let complete = true;
     for (let i = 0; i < columns.length; i += 1) {
       const column = columns[i] as ColumnAccumulator;
@@ -195,12 +193,24 @@ export class StreamProfiler {
       if (at < 0 ? column.add(undefined) : column.addSpan(bytes, at, spans[base + 2 * i + 1] as number)) complete = false;
       else hasher.add(salts[i] as number, column.lastHash);
     }
+    this.endScannedRow(complete, bytes, start, end);
+    return true;
+  }
+
+  /** A row read from its bytes starts: the row hasher is cleared and the row counted. */
+  private beginRow(): RowHasher {
+    this.rowHasher.reset();
+    this.rows += 1;
+    return this.rowHasher;
+  }
+
+  /** A row read from its bytes ends: the columns only other SCHEMAs of the stream had get nothing. */
+  private endScannedRow(complete: boolean, bytes: Buffer, start: number, end: number): void {
     for (const column of this.otherColumns) {
       column.add(undefined);
       complete = false;
     }
     this.endRow(complete, bytes, start, end);
-    return true;
   }
 
   /** addRecordLine for a line the reader read: its values are already read. */
@@ -208,9 +218,7 @@ export class StreamProfiler {
     const { kinds, starts, ends, values } = reader;
     const columns = this.codecColumns;
     const salts = this.codecSalts;
-    const hasher = this.rowHasher;
-    hasher.reset();
-    this.rows += 1;
+    const hasher = this.beginRow();
     let complete = true;
     for (let i = 0; i < columns.length; i += 1) {
       const column = columns[i] as ColumnAccumulator;
@@ -237,11 +245,7 @@ export class StreamProfiler {
       if (missing) complete = false;
       else hasher.add(salts[i] as number, column.lastHash);
     }
-    for (const column of this.otherColumns) {
-      column.add(undefined);
-      complete = false;
-    }
-    this.endRow(complete, bytes, start, end);
+    this.endScannedRow(complete, bytes, start, end);
   }
 
   addRecord(record: Record<string, unknown>, raw: string): void {
