@@ -129,6 +129,23 @@ export class Spool {
     this.heldBytes = 0;
   }
 
+  /**
+   * Every entry queued so far, in order (the same object, refilled), leaving the queue as it was: for a
+   * plan that looks at what it holds once more before it is drained. More may be appended afterwards.
+   */
+  *reread(): Generator<SpoolEntry> {
+    if (this.consumed) throw new Error('transform-base: spool reread after it was drained');
+    this.closeRun();
+    const current = this.index.subarray(0, this.indexUsed);
+    if (this.data === undefined) {
+      yield* entries([...this.indexSlabs, current].values(), this.runs.slice().values());
+      return;
+    }
+    this.flushToFiles();
+    // The files hold every data run and the full index slabs; the slab being filled is still in memory.
+    yield* entries(chain(readIndex((this.indexFile as SpoolFile).path), current), readData(this.data.path));
+  }
+
   /** Every entry in order (the same object, refilled), then the files are removed. Read once only. */
   *drain(): Generator<SpoolEntry> {
     this.consumed = true;
@@ -166,6 +183,12 @@ export class Spool {
     this.runs = [];
     this.indexSlabs = [];
   }
+}
+
+/** The slabs of `first`, then `last`. */
+function* chain(first: Iterable<Int32Array>, last: Int32Array): Generator<Int32Array> {
+  yield* first;
+  yield last;
 }
 
 /** writev until every byte of `buffers` is written (a write may take fewer). */

@@ -47,6 +47,13 @@ export interface StreamPlan<Params = unknown> {
   observe?(record: Record<string, unknown>, line: number): void;
   /** Finish fitting (possibly on no records at all) and return JSON-serializable parameters. */
   fit?(): Params;
+  /**
+   * Asked before `fit`, once the records to fit on are all observed: true to be shown those same records
+   * once more, in the same order and the same way (observeRow, observeValues or observe), and then asked
+   * again. For a fit that decides from cheap facts of a first pass whether a costlier second one is needed
+   * at all. The records are held in the spool anyway, so a second pass reads them back, not the input.
+   */
+  observeAgain?(): boolean;
   /** Use parameters fitted earlier instead of fitting (from params_file, a STATE, or an earlier SCHEMA of the stream). */
   restore?(params: Params): void;
   /**
@@ -401,29 +408,51 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
    * record. True when the line was scanned (the plan's scanner holds where its values are).
    */
   private observe(state: PlanState, bytes: Buffer, start: number, end: number, open: number, line: number, message: RecordMessage | undefined): boolean {
-    const plan = state.plan;
     const scanner = state.scanner;
     if (scanner !== undefined && open >= 0 && scanner.scan(bytes, open, end)) {
-      if (plan.observeRow) {
-        this.row.reset(scanner, bytes);
-        plan.observeRow(this.row, line);
-        return true;
-      }
-      const values = state.values;
-      const count = scanner.columns.length;
-      for (let i = 0; i < count; i += 1) values[i] = scanner.value(bytes, i);
-      if (plan.observeValues) {
-        plan.observeValues(values, line);
-        return true;
-      }
-      // A record of just the plan's columns.
-      const record: Record<string, unknown> = {};
-      for (let i = 0; i < count; i += 1) if (values[i] !== undefined) record[scanner.columns[i] as string] = values[i];
-      plan.observe?.(record, line);
+      this.observeScanned(state, scanner, bytes, line);
       return true;
     }
+    const plan = state.plan;
     if (plan.observe !== undefined) plan.observe((message ?? (decodeLine(bytes, start, end, line) as RecordMessage)).record, line);
     return false;
+  }
+
+  /** Show a fitting plan the record whose columns `scanner` has found in `bytes`. */
+  private observeScanned(state: PlanState, scanner: RecordScanner, bytes: Buffer, line: number): void {
+    const plan = state.plan;
+    if (plan.observeRow) {
+      this.row.reset(scanner, bytes);
+      plan.observeRow(this.row, line);
+      return;
+    }
+    const values = state.values;
+    const count = scanner.columns.length;
+    for (let i = 0; i < count; i += 1) values[i] = scanner.value(bytes, i);
+    if (plan.observeValues) {
+      plan.observeValues(values, line);
+      return;
+    }
+    // A record of just the plan's columns.
+    const record: Record<string, unknown> = {};
+    for (let i = 0; i < count; i += 1) if (values[i] !== undefined) record[scanner.columns[i] as string] = values[i];
+    plan.observe?.(record, line);
+  }
+
+  /**
+   * Show a fitting plan its records once more (see StreamPlan.observeAgain). They are all in the spool, in
+   * order, with the scan of each line that was scanned, so that nothing is scanned or parsed twice.
+   */
+  private observeHeld(state: PlanState): void {
+    const tag = state.id * 4 + RECORD;
+    const scanner = state.scanner;
+    for (const entry of this.spool.reread()) {
+      if (entry.tag !== tag) continue;
+      if (scanner !== undefined && entry.numbers > 0) {
+        scanner.load(entry.index, entry.numbersAt, entry.start);
+        this.observeScanned(state, scanner, entry.bytes, entry.line);
+      } else this.observe(state, entry.bytes, entry.start, entry.end, -1, entry.line, undefined);
+    }
   }
 
   private intakeSchema(schema: SchemaMessage, bytes: Buffer, start: number, end: number, next: number, line: number): void {
@@ -493,6 +522,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   }
 
   private fitPlan(state: PlanState): void {
+    while (state.plan.observeAgain?.() === true) this.observeHeld(state);
     const params = (state.plan.fit as () => unknown)();
     state.status = 'ready';
     state.paramsSource = 'fitted';

@@ -150,6 +150,71 @@ describe('transform-base runtime', () => {
     expect(await readdir(spill)).toEqual([]); // the spool file is removed
   });
 
+  it('shows a plan that asks for it every record it fits on once more, in order, before fit', async () => {
+    // A toy plan: the first pass only counts; the second records what it sees, by row or by record.
+    const seen: string[][] = [];
+    const twoPass = (byRow: boolean): StageDefinition<{ columns?: string[] }, Params> => ({
+      name: 'transform-center',
+      planStream(schema) {
+        if (!('x' in (schema.schema.properties ?? {}))) return undefined;
+        let pass = 0;
+        let count = 0;
+        let sum = 0;
+        const look = (x: unknown, line: number) => {
+          if (pass === 0) count += 1;
+          else {
+            (seen[pass - 1] ??= []).push(`${line}:${JSON.stringify(x)}`);
+            sum += x as number;
+          }
+        };
+        return {
+          outputSchema: schema,
+          columns: ['x'],
+          ...(byRow ? { observeRow: (row, line) => look(row.value(0), line) } : {}),
+          observe: (record, line) => look(record.x, line),
+          observeAgain: () => {
+            pass += 1;
+            return pass === 1 && count > 1; // asked again after the second pass: no
+          },
+          fit: () => ({ mean: count === 0 ? 0 : sum / count }),
+          restore() {},
+          transform: (record) => ({ ...record, n: count }),
+          transformRow: () => true,
+          report: () => [`counted ${count}`],
+        };
+      },
+    });
+    const spill = await mkdtemp(join(dir, 'spill-'));
+    const pad = 'q'.repeat(200);
+    const input = [schemaLine('a'), schemaLine('b')];
+    const wanted: string[] = [];
+    for (let i = 0; i < 50_000; i += 1) {
+      const line = input.length + 1;
+      // Compact lines (scanned, their scan spooled) and json.dumps-style ones (parsed in full), two streams.
+      if (i % 5 === 0) input.push(`{"type": "RECORD", "stream": "a", "record": {"x": ${i}, "pad": "${pad}"}}`);
+      else input.push(JSON.stringify({ type: 'RECORD', stream: i % 7 === 0 ? 'b' : 'a', record: { x: i, pad } }));
+      if (i % 5 === 0 || i % 7 !== 0) wanted.push(`${line}:${i}`);
+      if (i % 10_000 === 0) input.push(stateLine({ at: i }));
+    }
+    for (const byRow of [true, false]) {
+      seen.length = 0;
+      const { code, lines, stderr } = await run(twoPass(byRow), { spill_dir: spill, streams: { b: { enabled: false } } }, input.join('\n'));
+      expect(code, stderr).toBe(0);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.join('\n')).toBe(wanted.join('\n'));
+      // Order kept and nothing changed, but the params carried in STATE.
+      const withoutParams = (line: string) => (line.includes('"STATE"') ? JSON.stringify({ type: 'STATE', value: { at: JSON.parse(line).value.at } }) : line);
+      expect(lines.map(withoutParams).join('\n')).toBe(input.join('\n'));
+      expect(stderr).toContain(`counted ${wanted.length}`);
+      expect(await readdir(spill)).toEqual([]);
+    }
+    // With fit_max_rows, the second pass sees the records fitted on, not those streamed after.
+    seen.length = 0;
+    const { code } = await run(twoPass(true), { fit_max_rows: 3, streams: { b: { enabled: false } } }, input.join('\n'));
+    expect(code).toBe(0);
+    expect(seen[0]).toEqual(wanted.slice(0, 3));
+  });
+
   it('fits on the first fit_max_rows records and streams the rest with those parameters', async () => {
     const input = [schemaLine('a'), recordLine('a', 10), recordLine('a', 20), stateLine({ s: 1 }), recordLine('a', 100)].join('\n');
     const { lines } = await run(centerStage(), { fit_max_rows: 2 }, input);
@@ -380,6 +445,32 @@ describe('Spool', () => {
         read.push(entry.bytes.toString('utf8', entry.start, entry.end));
       }
       expect(read).toEqual(lines);
+    }
+  });
+});
+
+describe('Spool.reread', () => {
+  it('reads what is queued without taking it, from memory and from disk, and takes appends afterwards', async () => {
+    for (const limit of [64, 1 << 30]) {
+      const spool = new Spool(dir, limit);
+      const text = (i: number) => `entry ${i} ${'z'.repeat(i % 50)}`;
+      const append = (i: number) => {
+        const bytes = Buffer.from(`${text(i)}\n`);
+        spool.append(i, i + 1, bytes, 0, bytes.length - 1, bytes.length, Int32Array.from([i * 10]), 0, i % 2);
+      };
+      // The entry object is refilled from one entry to the next: read each as it comes.
+      const read = (entries: Iterable<{ tag: number; line: number; bytes: Buffer; start: number; end: number; numbers: number; index: Int32Array; numbersAt: number }>) => {
+        const texts: string[] = [];
+        for (const e of entries) texts.push(`${e.tag}:${e.line}:${e.bytes.toString('utf8', e.start, e.end)}:${e.numbers > 0 ? e.index[e.numbersAt] : '-'}`);
+        return texts;
+      };
+      const expected = (n: number) => Array.from({ length: n }, (_, i) => `${i}:${i + 1}:${text(i)}:${i % 2 ? i * 10 : '-'}`);
+      for (let i = 0; i < 70_000; i += 1) append(i); // index slabs of 256 Ki int32s: more than one
+      expect(read(spool.reread())).toEqual(expected(70_000));
+      expect(read(spool.reread())).toEqual(expected(70_000));
+      for (let i = 70_000; i < 70_010; i += 1) append(i);
+      expect(read(spool.drain())).toEqual(expected(70_010));
+      expect(() => [...spool.reread()]).toThrow(/after it was drained/);
     }
   });
 });
