@@ -6,6 +6,7 @@
  * because the type is only known once the sample is complete.
  */
 import { decodeSpan } from '@tapline/protocol';
+import { startsWith } from '@tapline/transform-base';
 import { FrequencyCounter, MinMaxAccumulator, MomentsAccumulator, NullRunAccumulator, QuantileSketch, isMissingValue } from '@tapline/transform-core';
 import { DistinctSketch, hashAsciiBytes, hashNumber, hashString } from './distinct-sketch.js';
 import { isCanonicalJson, jsonNumberAt, numberOfText } from './value-bytes.js';
@@ -37,12 +38,6 @@ function isLetter(code: number): boolean {
   return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 }
 
-function sameBytes(known: Buffer, bytes: Buffer, start: number, end: number): boolean {
-  if (known.length !== end - start) return false;
-  for (let k = 0; k < known.length; k += 1) if (known[k] !== bytes[start + k]) return false;
-  return true;
-}
-
 function sameText(text: string, bytes: Buffer, start: number, end: number): boolean {
   if (text.length !== end - start) return false;
   for (let k = 0; k < text.length; k += 1) if (text.charCodeAt(k) !== bytes[start + k]) return false;
@@ -63,6 +58,8 @@ export class ColumnAccumulator {
   structuredCount = 0;
   /** Hash of the last value added, or -1 when it was missing: the row's duplicate hash is built from these. */
   lastHash = -1;
+  /** This column's salt in the row hash (its name's hash), so equal values in different columns differ. */
+  readonly rowSalt: number;
   /**
    * While `frequencies` counts exactly: each distinct string read from bytes, by its hash, so a value
    * seen before is counted without making a new string (and the counter hashes a string it knows).
@@ -71,7 +68,8 @@ export class ColumnAccumulator {
   /** Object and array texts found canonical (see addSpan), by hash: a value seen before skips the check. */
   private readonly canonicalTexts = new Map<number, Buffer>();
 
-  constructor(trackedValues: number, seed: number, precedingNulls = 0) {
+  constructor(name: string, trackedValues: number, seed: number, precedingNulls = 0) {
+    this.rowSalt = (hashString(name) * 4294967296) >>> 0;
     this.frequencies = new FrequencyCounter(trackedValues);
     this.quantiles = new QuantileSketch(QUANTILE_SKETCH_K, seed);
     for (let i = 0; i < precedingNulls; i += 1) this.nulls.add(true);
@@ -137,7 +135,7 @@ export class ColumnAccumulator {
     // An object or an array: its bytes are the JSON.stringify text add() would hash, when canonical.
     const hash = hashAsciiBytes(bytes, start, end, TAG_STRUCTURED);
     const known = this.canonicalTexts.get(hash);
-    if (known === undefined || !sameBytes(known, bytes, start, end)) {
+    if (known === undefined || known.length !== end - start || !startsWith(bytes, start, known)) {
       if (!isCanonicalJson(bytes, start, end)) return this.add(decodeSpan(bytes, start, end));
       if (this.canonicalTexts.size < CANONICAL_TEXTS_KEPT && end - start <= CANONICAL_TEXT_MAX_BYTES) {
         this.canonicalTexts.set(hash, Buffer.from(bytes.subarray(start, end)));
@@ -239,6 +237,6 @@ export class ColumnAccumulator {
 
 function hashOf(value: unknown): number {
   if (typeof value === 'number') return hashNumber(value);
-  if (typeof value === 'boolean') return hashString(value ? 't' : 'f', TAG_BOOLEAN);
+  if (typeof value === 'boolean') return value ? HASH_TRUE : HASH_FALSE;
   return hashString(String(value), TAG_STRING);
 }

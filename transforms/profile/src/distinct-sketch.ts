@@ -30,14 +30,14 @@ function finalise(h: number): number {
 
 /** A 53-bit hash of a string, as a float in [0, 1). `tag` separates kinds of value (1 vs "1"). */
 export function hashString(text: string, tag = 0): number {
-  let a = 0x811c9dc5 ^ tag;
-  let b = 0x9747b28c ^ Math.imul(tag, 0x5bd1e995);
+  let a = hashLaneA(tag);
+  let b = hashLaneB(tag);
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
+    a = Math.imul(a ^ c, PRIME_A);
+    b = Math.imul(b ^ c, PRIME_B);
   }
-  return (finalise(a) * TWO_POW_21 + (finalise(b) >>> 11)) / TWO_POW_53;
+  return hashOfLanes(a, b);
 }
 
 /** hashString of ASCII text given as its bytes [start, end) (one byte, one character), without decoding it. */
@@ -62,7 +62,7 @@ export function hashLaneA(tag: number): number {
 }
 
 export function hashLaneB(tag: number): number {
-  return 0x9747b28c ^ Math.imul(tag, 0x5bd1e995);
+  return 0x9747b28c ^ Math.imul(tag, PRIME_B);
 }
 
 export function hashOfLanes(a: number, b: number): number {

@@ -22,6 +22,7 @@ import {
   type RecordMessage,
   type SchemaMessage,
 } from '@tapline/protocol';
+import { startsWith } from '@tapline/transform-base';
 import { envelopeName, readRecordEnvelope } from './record-envelope.js';
 import type { StreamProfiler } from './stream-profiler.js';
 
@@ -87,7 +88,7 @@ export class ProfilingPassThrough {
 
   private profilerNamed(buffer: Buffer, start: number, end: number): StreamProfiler | undefined {
     const last = this.lastName;
-    if (last.length === end - start && last.equals(buffer.subarray(start, end))) return this.lastProfiler;
+    if (last.length === end - start && startsWith(buffer, start, last)) return this.lastProfiler;
     this.lastName = Buffer.from(buffer.subarray(start, end));
     this.lastProfiler = this.profilerFor(buffer.toString('utf8', start, end));
     return this.lastProfiler;

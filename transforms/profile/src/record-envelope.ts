@@ -5,6 +5,7 @@
  * the line being decoded to a string first. For valid UTF-8 only (a byte of a multi-byte character is
  * never a quote, a backslash or a space, so the match cannot differ from the one on the decoded text).
  */
+import { startsWith } from '@tapline/transform-base';
 
 const SPACE = 32;
 const QUOTE = 34;
@@ -28,9 +29,7 @@ function skipSpaces(bytes: Buffer, index: number, end: number): number {
 /** After optional spaces, `token` at `index`: the index after it, or -1. */
 function expect(bytes: Buffer, index: number, end: number, token: Buffer): number {
   const i = skipSpaces(bytes, index, end);
-  if (i + token.length > end) return -1;
-  for (let k = 0; k < token.length; k += 1) if (bytes[i + k] !== token[k]) return -1;
-  return i + token.length;
+  return i + token.length <= end && startsWith(bytes, i, token) ? i + token.length : -1;
 }
 
 /**

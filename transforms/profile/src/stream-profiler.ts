@@ -30,11 +30,11 @@ import {
   type DatasetStatistics,
 } from '@tapline/transform-core';
 import { RecordCodec, schemaTypes, type JsonSchema } from '@tapline/protocol';
+import { decodeBytes } from '@tapline/transform-base';
 import { ColumnAccumulator, QUANTILE_SKETCH_K } from './column-accumulator.js';
-import { DistinctSketch, RowHasher, hashString } from './distinct-sketch.js';
+import { DistinctSketch, RowHasher } from './distinct-sketch.js';
 import { LineSample } from './line-sample.js';
 import { ABSENT, FALSE, NULL, NUMBER, RecordLineReader, STRING, STRUCTURED, TRUE } from './record-line-reader.js';
-import { jsonValueAt } from './value-bytes.js';
 
 export interface ProfilerOptions {
   sampleSize: number;
@@ -95,27 +95,23 @@ export class StreamProfiler {
   private readonly sample: LineSample;
   private readonly rowHashes = new DistinctSketch();
   private readonly rowHasher = new RowHasher();
-  /** Per column, a salt for the row hash (its name's hash), so equal values in different columns differ. */
-  private readonly salts = new Map<ColumnAccumulator, number>();
   /**
-   * The last record's keys in order with their columns and salts: records of a stream share one shape,
-   * so a key matching its place there (a pointer comparison, keys from JSON.parse being interned) saves
-   * the two map lookups per value.
+   * The last record's keys in order with their columns: records of a stream share one shape, so a key
+   * matching its place there (a pointer comparison, keys from JSON.parse being interned) saves the map
+   * lookup per value.
    */
   private readonly shapeNames: string[] = [];
   private readonly shapeColumns: ColumnAccumulator[] = [];
-  private readonly shapeSalts: number[] = [];
   /**
    * The RecordCodec of the stream's last SCHEMA, when it compiled: it locates each property's value in a
-   * RECORD line's bytes, which the columns then read without the line being parsed. `codecColumns[i]`
-   * (and its salt) is the column of the codec's property i; `otherColumns` are the columns a scanned
-   * record cannot have (seen in earlier records but not in the SCHEMA), missing from every such record.
+   * RECORD line's bytes, which the columns then read without the line being parsed. `codecColumns[i]` is
+   * the column of the codec's property i; `otherColumns` are the columns a scanned record cannot have
+   * (seen in earlier records but not in the SCHEMA), missing from every such record.
    */
   private codec: RecordCodec | undefined;
   /** Reads the lines in the usual shape in one pass, before the codec is asked (see record-line-reader.ts); dropped when most lines are not. */
   private reader: RecordLineReader | undefined;
   private codecColumns: ColumnAccumulator[] = [];
-  private codecSalts: number[] = [];
   private otherColumns: ColumnAccumulator[] = [];
   private keyProperties: string[] = [];
   private rows = 0;
@@ -146,7 +142,6 @@ export class StreamProfiler {
   private bindCodec(): void {
     const properties = this.codec?.properties ?? [];
     this.codecColumns = properties.map((name) => this.columns.get(name) as ColumnAccumulator);
-    this.codecSalts = this.codecColumns.map((column) => this.salts.get(column) as number);
     this.otherColumns = [...this.columns.values()].filter((column) => !this.codecColumns.includes(column));
   }
 
@@ -154,9 +149,8 @@ export class StreamProfiler {
   private columnFor(name: string, precedingNulls: number): ColumnAccumulator {
     let column = this.columns.get(name);
     if (column === undefined) {
-      column = new ColumnAccumulator(this.options.trackedValues, this.options.seed, precedingNulls);
+      column = new ColumnAccumulator(name, this.options.trackedValues, this.options.seed, precedingNulls);
       this.columns.set(name, column);
-      this.salts.set(column, (hashString(name) * 4294967296) >>> 0);
       this.order.push(name);
       if (this.codec !== undefined) this.otherColumns.push(column);
     }
@@ -169,83 +163,69 @@ export class StreamProfiler {
    * the caller then parses the line (which also gives the usual error for a bad one) and calls addRecord.
    */
   addRecordLine(bytes: Buffer, start: number, end: number): boolean {
-    const reader = this.reader;
-    if (reader !== undefined) {
-      if (reader.read(bytes, start, end)) {
-        this.addReadLine(reader, bytes, start, end);
-        return true;
-      }
+    let reader = this.reader;
+    if (reader !== undefined && !reader.read(bytes, start, end)) {
       // A stream written in another shape (spaced, escaped...): the codec alone reads it.
       if (reader.misses > 64 && reader.misses > reader.hits) this.reader = undefined;
+      reader = undefined;
     }
-    const codec = this.codec;
-    if (codec === undefined) return false;
-    const base = codec.scan(bytes, start, end);
-    if (base < 0) return false;
-    const spans = codec.spans;
-    const columns = this.codecColumns;
-    const salts = this.codecSalts;
-    const hasher = this.beginRow();
-    let complete = true;
-    for (let i = 0; i < columns.length; i += 1) {
-      const column = columns[i] as ColumnAccumulator;
-      const at = spans[base + 2 * i] as number;
-      if (at < 0 ? column.add(undefined) : column.addSpan(bytes, at, spans[base + 2 * i + 1] as number)) complete = false;
-      else hasher.add(salts[i] as number, column.lastHash);
+    let base = -1;
+    if (reader === undefined) {
+      if (this.codec === undefined) return false;
+      base = this.codec.scan(bytes, start, end);
+      if (base < 0) return false;
     }
-    this.endScannedRow(complete, bytes, start, end);
+    this.addLineValues(reader, base, bytes, start, end);
     return true;
   }
 
-  /** A row read from its bytes starts: the row hasher is cleared and the row counted. */
-  private beginRow(): RowHasher {
-    this.rowHasher.reset();
+  /**
+   * The values of a line read from its bytes, each to the column of its codec property: already read by
+   * the reader when it read the line, else read by the columns from the codec's spans at `base`.
+   */
+  private addLineValues(reader: RecordLineReader | undefined, base: number, bytes: Buffer, start: number, end: number): void {
+    const columns = this.codecColumns;
+    const spans = (this.codec as RecordCodec).spans;
+    const hasher = this.rowHasher;
+    hasher.reset();
     this.rows += 1;
-    return this.rowHasher;
-  }
-
-  /** A row read from its bytes ends: the columns only other SCHEMAs of the stream had get nothing. */
-  private endScannedRow(complete: boolean, bytes: Buffer, start: number, end: number): void {
+    let complete = true;
+    for (let i = 0; i < columns.length; i += 1) {
+      const column = columns[i] as ColumnAccumulator;
+      let missing: boolean;
+      if (reader === undefined) {
+        const at = spans[base + 2 * i] as number;
+        missing = at < 0 ? column.add(undefined) : column.addSpan(bytes, at, spans[base + 2 * i + 1] as number);
+      } else {
+        switch (reader.kinds[i]) {
+          case KIND_STRING:
+            missing = column.addPlainString(bytes, reader.starts[i] as number, reader.ends[i] as number, reader.values[i] as number);
+            break;
+          case KIND_NUMBER:
+            missing = column.addJsonNumber(reader.values[i] as number);
+            break;
+          case KIND_STRUCTURED:
+            missing = column.addStructured(reader.values[i] as number);
+            break;
+          case KIND_TRUE:
+            missing = column.addBoolean(true);
+            break;
+          case KIND_FALSE:
+            missing = column.addBoolean(false);
+            break;
+          default: // absent or null
+            missing = column.addNull();
+        }
+      }
+      if (missing) complete = false;
+      else hasher.add(column.rowSalt, column.lastHash);
+    }
+    // The columns only other SCHEMAs of the stream had get nothing.
     for (const column of this.otherColumns) {
       column.add(undefined);
       complete = false;
     }
     this.endRow(complete, bytes, start, end);
-  }
-
-  /** addRecordLine for a line the reader read: its values are already read. */
-  private addReadLine(reader: RecordLineReader, bytes: Buffer, start: number, end: number): void {
-    const { kinds, starts, ends, values } = reader;
-    const columns = this.codecColumns;
-    const salts = this.codecSalts;
-    const hasher = this.beginRow();
-    let complete = true;
-    for (let i = 0; i < columns.length; i += 1) {
-      const column = columns[i] as ColumnAccumulator;
-      let missing: boolean;
-      switch (kinds[i]) {
-        case KIND_STRING:
-          missing = column.addPlainString(bytes, starts[i] as number, ends[i] as number, values[i] as number);
-          break;
-        case KIND_NUMBER:
-          missing = column.addJsonNumber(values[i] as number);
-          break;
-        case KIND_STRUCTURED:
-          missing = column.addStructured(values[i] as number);
-          break;
-        case KIND_TRUE:
-          missing = column.addBoolean(true);
-          break;
-        case KIND_FALSE:
-          missing = column.addBoolean(false);
-          break;
-        default: // absent or null
-          missing = column.addNull();
-      }
-      if (missing) complete = false;
-      else hasher.add(salts[i] as number, column.lastHash);
-    }
-    this.endScannedRow(complete, bytes, start, end);
   }
 
   addRecord(record: Record<string, unknown>, raw: string): void {
@@ -257,19 +237,15 @@ export class StreamProfiler {
     const shapeNames = this.shapeNames;
     for (const name in record) {
       let column: ColumnAccumulator;
-      let salt: number;
       if (shapeNames[seen] === name) {
         column = this.shapeColumns[seen] as ColumnAccumulator;
-        salt = this.shapeSalts[seen] as number;
       } else {
         column = this.columns.get(name) ?? this.columnFor(name, this.rows - 1);
-        salt = this.salts.get(column) as number;
         shapeNames[seen] = name;
         this.shapeColumns[seen] = column;
-        this.shapeSalts[seen] = salt;
       }
       if (column.add(record[name])) complete = false;
-      else hasher.add(salt, column.lastHash);
+      else hasher.add(column.rowSalt, column.lastHash);
       seen += 1;
     }
     if (seen !== this.columns.size) {
@@ -396,7 +372,7 @@ export class StreamProfiler {
         for (let c = 0; c < order.length; c += 1) {
           const property = properties[c] as number;
           const at = property < 0 ? -1 : (spans[base + 2 * property] as number);
-          (columns[c] as unknown[]).push(at < 0 ? absent[c] : jsonValueAt(bytes, at, spans[base + 2 * property + 1] as number));
+          (columns[c] as unknown[]).push(at < 0 ? absent[c] : decodeBytes(bytes, at, spans[base + 2 * property + 1] as number));
         }
       } else {
         const { record } = JSON.parse(bytes.toString('utf8', start, end)) as { record: Record<string, unknown> };

@@ -9,6 +9,7 @@
  * every top-level string is printable ASCII without escapes.
  */
 import { plainStringEnd } from '@tapline/protocol';
+import { startsWith } from '@tapline/transform-base';
 
 const QUOTE = 34;
 const PLUS = 43;
@@ -34,12 +35,36 @@ function isDigit(code: number | undefined): boolean {
   return code !== undefined && code >= ZERO && code <= NINE;
 }
 
+/** The exponent exponentEnd read last. */
+let exponent = 0;
+
+/** After an `e` or `E`: one past the exponent `[+-]? digits`, its value in `exponent`; or -1 without digits. */
+function exponentEnd(bytes: Buffer, index: number, end: number): number {
+  let i = index;
+  const sign = i < end && bytes[i] === MINUS ? -1 : 1;
+  if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) i += 1;
+  const first = i;
+  let value = 0;
+  for (; i < end && isDigit(bytes[i]); i += 1) if (value < 1e6) value = value * 10 + ((bytes[i] as number) - ZERO);
+  exponent = sign * value;
+  return i === first ? -1 : i;
+}
+
+/**
+ * mantissa * 10^scale, negated when `negative`, for the number written at [start, end). Exact when the
+ * digits fit in 53 bits and the power of ten is an exact double (one correctly rounded multiplication or
+ * division: Clinger's fast path); other numbers are left to `Number()` on the text, which rounds correctly too.
+ */
+function decimalValue(mantissa: number, scale: number, negative: boolean, bytes: Buffer, start: number, end: number): number {
+  // Every partial mantissa is below the final one, so all were exact when the final one is below 2^53.
+  if (mantissa >= TWO_POW_53 || scale > 22 || scale < -22) return Number(bytes.toString('latin1', start, end));
+  const value = scale >= 0 ? mantissa * (EXACT_POWERS_OF_TEN[scale] as number) : mantissa / (EXACT_POWERS_OF_TEN[-scale] as number);
+  return negative ? -value : value;
+}
+
 /**
  * The decimal number written at [start, end): `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`
  * (JSON numbers and the plain decimals `Number()` reads), or NaN when the bytes are not of that form.
- * Decimal to binary is exact when the digits fit in 53 bits and the power of ten is an exact double (one
- * correctly rounded multiplication or division: Clinger's fast path); other numbers are left to
- * `Number()` on the text, which rounds correctly too.
  */
 function decimalAt(bytes: Buffer, start: number, end: number): number {
   let i = start;
@@ -62,20 +87,12 @@ function decimalAt(bytes: Buffer, start: number, end: number): number {
   }
   if (digits === 0) return Number.NaN;
   if (i < end && (bytes[i] === 101 || bytes[i] === 69) /* e E */) {
-    i += 1;
-    const exponentSign = i < end && bytes[i] === MINUS ? -1 : 1;
-    if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) i += 1;
-    const first = i;
-    let exponent = 0;
-    for (; i < end && isDigit(bytes[i]); i += 1) if (exponent < 1e6) exponent = exponent * 10 + ((bytes[i] as number) - ZERO);
-    if (i === first) return Number.NaN;
-    scale += exponentSign * exponent;
+    i = exponentEnd(bytes, i + 1, end);
+    if (i < 0) return Number.NaN;
+    scale += exponent;
   }
   if (i !== end) return Number.NaN;
-  // Every partial mantissa is below the final one, so all were exact when the final one is below 2^53.
-  if (mantissa >= TWO_POW_53 || scale > 22 || scale < -22) return Number(bytes.toString('latin1', start, end));
-  const value = scale >= 0 ? mantissa * (EXACT_POWERS_OF_TEN[scale] as number) : mantissa / (EXACT_POWERS_OF_TEN[-scale] as number);
-  return sign === MINUS ? -value : value;
+  return decimalValue(mantissa, scale, sign === MINUS, bytes, start, end);
 }
 
 /**
@@ -114,41 +131,17 @@ export function jsonNumberEnd(bytes: Buffer, index: number, end: number, values:
     if (i === first) return -1;
   }
   if (i < end && (bytes[i] === 101 || bytes[i] === 69) /* e E */) {
-    i += 1;
-    const exponentSign = i < end && bytes[i] === MINUS ? -1 : 1;
-    if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) i += 1;
-    const first = i;
-    let exponent = 0;
-    for (; i < end && isDigit(bytes[i]); i += 1) if (exponent < 1e6) exponent = exponent * 10 + ((bytes[i] as number) - ZERO);
-    if (i === first) return -1;
-    scale += exponentSign * exponent;
+    i = exponentEnd(bytes, i + 1, end);
+    if (i < 0) return -1;
+    scale += exponent;
   }
-  if (mantissa >= TWO_POW_53 || scale > 22 || scale < -22) {
-    values[slot] = Number(bytes.toString('latin1', index, i));
-  } else {
-    const value = scale >= 0 ? mantissa * (EXACT_POWERS_OF_TEN[scale] as number) : mantissa / (EXACT_POWERS_OF_TEN[-scale] as number);
-    values[slot] = negative ? -value : value;
-  }
+  values[slot] = decimalValue(mantissa, scale, negative, bytes, index, i);
   return i;
 }
 
 /** The value of the JSON number at [start, end), as JSON.parse gives it (-0 included). */
 export function jsonNumberAt(bytes: Buffer, start: number, end: number): number {
   return decimalAt(bytes, start, end);
-}
-
-/**
- * The value JSON.parse gives for the value at [start, end) that the RecordCodec located in a line it
- * scanned (a top-level string is then printable ASCII without escapes).
- */
-export function jsonValueAt(bytes: Buffer, start: number, end: number): unknown {
-  const first = bytes[start] as number;
-  if (first === QUOTE) return bytes.toString('latin1', start + 1, end - 1);
-  if (first === MINUS || (first >= ZERO && first <= NINE)) return decimalAt(bytes, start, end);
-  if (first === 110 /* null */) return null;
-  if (first === 116 /* true */) return true;
-  if (first === 102 /* false */) return false;
-  return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
 }
 
 /**
@@ -178,20 +171,17 @@ function canonicalIntegerEnd(bytes: Buffer, index: number, end: number): number 
   return i;
 }
 
-function literalEnd(bytes: Buffer, index: number, end: number, literal: string): number {
-  if (index + literal.length > end) return -1;
-  for (let k = 0; k < literal.length; k += 1) if (bytes[index + k] !== literal.charCodeAt(k)) return -1;
-  return index + literal.length;
+const LITERAL_TRUE = Buffer.from('true');
+const LITERAL_FALSE = Buffer.from('false');
+const LITERAL_NULL = Buffer.from('null');
+
+function literalEnd(bytes: Buffer, index: number, end: number, literal: Buffer): number {
+  return index + literal.length <= end && startsWith(bytes, index, literal) ? index + literal.length : -1;
 }
 
 /** Keys JSON.parse would move ahead of the others (array indexes), conservatively: any all-digit key. */
 function isDigitsOnly(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i += 1) if (!isDigit(bytes[i])) return false;
-  return true;
-}
-
-function sameBytes(bytes: Buffer, a: number, b: number, length: number): boolean {
-  for (let k = 0; k < length; k += 1) if (bytes[a + k] !== bytes[b + k]) return false;
   return true;
 }
 
@@ -221,7 +211,7 @@ function canonicalMembersEnd(bytes: Buffer, index: number, end: number, depth: n
     const length = keyEnd - i;
     for (let k = base; k < keySpans.length; k += 2) {
       const start = keySpans[k] as number;
-      if ((keySpans[k + 1] as number) - start === length && sameBytes(bytes, start, i, length)) return -1;
+      if ((keySpans[k + 1] as number) - start === length && bytes.compare(bytes, start, start + length, i, keyEnd) === 0) return -1;
     }
     if (keySpans.length - base === 2 * MAX_KEYS) return -1;
     keySpans.push(i, keyEnd);
@@ -257,11 +247,11 @@ function canonicalValueEnd(bytes: Buffer, index: number, end: number, depth: num
     case OPEN_BRACKET:
       return canonicalArrayEnd(bytes, index, end, depth + 1);
     case 116 /* t */:
-      return literalEnd(bytes, index, end, 'true');
+      return literalEnd(bytes, index, end, LITERAL_TRUE);
     case 102 /* f */:
-      return literalEnd(bytes, index, end, 'false');
+      return literalEnd(bytes, index, end, LITERAL_FALSE);
     case 110 /* n */:
-      return literalEnd(bytes, index, end, 'null');
+      return literalEnd(bytes, index, end, LITERAL_NULL);
     default:
       return canonicalIntegerEnd(bytes, index, end);
   }
