@@ -7,7 +7,7 @@
  */
 
 import { Mulberry32 } from './seeded-random.js';
-import { linearQuantile, medianOfSorted, nearestQuantile, sortNumberRange, sortNumbersInPlace } from './quantiles.js';
+import { checkQuantile, linearQuantile, medianOfSorted, nearestQuantile, sortNumberRange, sortNumbersInPlace } from './quantiles.js';
 import { compareValues, detachValue, plainJsonEqual, plainJsonHash, stableStringify } from './value-identity.js';
 
 /** pandas zeroes central-moment sums below this before computing skew, to absorb rounding error. */
@@ -409,10 +409,9 @@ export class QuantileSketch {
   }
 
   private levels: number[][] = [[]];
-  private n = 0;
+  /** The count of values and the exact min and max. */
+  private extent = new MinMaxAccumulator();
   private retainedCount = 0;
-  private low = Infinity;
-  private high = -Infinity;
   private random: Mulberry32;
   private view: { values: number[]; cumulative: number[] } | undefined;
 
@@ -456,9 +455,7 @@ export class QuantileSketch {
   add(x: number): void {
     if (!Number.isFinite(x)) return;
     this.view = undefined;
-    this.n += 1;
-    if (x < this.low) this.low = x;
-    if (x > this.high) this.high = x;
+    this.extent.add(x);
     (this.levels[0] as number[]).push(x);
     this.retainedCount += 1;
     if (this.retainedCount >= this.totalCapacity()) this.compress();
@@ -503,22 +500,20 @@ export class QuantileSketch {
 
   merge(other: QuantileSketch): this {
     if (other.k !== this.k) throw new RangeError(`transform-core: cannot merge KLL sketches with k ${this.k} and ${other.k}`);
-    if (other.n === 0) return this;
+    if (other.count === 0) return this;
     this.view = undefined;
     other.levels.forEach((items, level) => {
       if (this.levels[level] === undefined) this.levels[level] = [];
       this.levels[level] = level === 0 ? [...(this.levels[0] as number[]), ...items] : mergeSorted(this.levels[level] as number[], items);
     });
-    this.n += other.n;
+    this.extent.merge(other.extent);
     this.retainedCount += other.retainedCount;
-    this.low = Math.min(this.low, other.low);
-    this.high = Math.max(this.high, other.high);
     while (this.retainedCount >= this.totalCapacity()) this.compress();
     return this;
   }
 
   get count(): number {
-    return this.n;
+    return this.extent.count;
   }
 
   /** Items held (memory use), about 3k at most. */
@@ -527,11 +522,11 @@ export class QuantileSketch {
   }
 
   get min(): number | undefined {
-    return this.n === 0 ? undefined : this.low;
+    return this.extent.min;
   }
 
   get max(): number | undefined {
-    return this.n === 0 ? undefined : this.high;
+    return this.extent.max;
   }
 
   private sortedView(): { values: number[]; cumulative: number[] } {
@@ -556,9 +551,10 @@ export class QuantileSketch {
 
   /** Estimated share of values <= x. */
   rank(x: number): number {
-    if (this.n === 0) return Number.NaN;
-    if (x < this.low) return 0;
-    if (x >= this.high) return 1;
+    const { count, min, max } = this.extent;
+    if (count === 0) return Number.NaN;
+    if (x < (min as number)) return 0;
+    if (x >= (max as number)) return 1;
     const { values, cumulative } = this.sortedView();
     let low = 0;
     let high = values.length;
@@ -567,17 +563,18 @@ export class QuantileSketch {
       if ((values[middle] as number) <= x) low = middle + 1;
       else high = middle;
     }
-    return low === 0 ? 0 : (cumulative[low - 1] as number) / this.n;
+    return low === 0 ? 0 : (cumulative[low - 1] as number) / count;
   }
 
   /** Estimated q-quantile: the smallest retained item whose estimated rank reaches q; NaN when empty. */
   quantile(q: number): number {
-    if (!(q >= 0 && q <= 1)) throw new RangeError(`transform-core: quantile must be within [0, 1], got ${q}`);
-    if (this.n === 0) return Number.NaN;
-    if (q === 0) return this.low;
-    if (q === 1) return this.high;
+    checkQuantile(q);
+    const { count, min, max } = this.extent;
+    if (count === 0) return Number.NaN;
+    if (q === 0) return min as number;
+    if (q === 1) return max as number;
     const { values, cumulative } = this.sortedView();
-    const target = q * this.n;
+    const target = q * count;
     let low = 0;
     let high = values.length - 1;
     while (low < high) {
@@ -589,12 +586,13 @@ export class QuantileSketch {
   }
 
   toJSON(): QuantileSketchState {
+    const { count, min, max } = this.extent.toJSON();
     return {
       kind: 'kll',
       k: this.k,
-      count: this.n,
-      min: this.n === 0 ? null : this.low,
-      max: this.n === 0 ? null : this.high,
+      count,
+      min,
+      max,
       levels: this.levels.map((items) => [...items]),
       randomState: this.random.state,
     };
@@ -603,10 +601,8 @@ export class QuantileSketch {
   static fromJSON(state: QuantileSketchState): QuantileSketch {
     const sketch = new QuantileSketch(state.k);
     sketch.levels = state.levels.map((items) => [...items]);
-    sketch.n = state.count;
+    sketch.extent = MinMaxAccumulator.fromJSON({ kind: 'min_max', count: state.count, min: state.min, max: state.max });
     sketch.retainedCount = state.levels.reduce((total, items) => total + items.length, 0);
-    sketch.low = state.min ?? Infinity;
-    sketch.high = state.max ?? -Infinity;
     sketch.random = Mulberry32.fromState(state.randomState);
     return sketch;
   }
@@ -634,6 +630,21 @@ function byCountThenValue(a: RankedCount, b: RankedCount): number {
   if (a.count !== b.count) return b.count - a.count;
   if (a.text !== undefined && b.text !== undefined) return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
   return compareValues(a.value, b.value);
+}
+
+/**
+ * Puts a copy of `candidate` among `best` (at most `limit` entries, in byCountThenValue order) if it
+ * belongs there; after any equal entries, as in a stable sort, so `best` ends as the sorted list's first
+ * `limit` exactly.
+ */
+function offer(best: RankedCount[], limit: number, candidate: RankedCount): void {
+  if (best.length === limit) {
+    if (byCountThenValue(candidate, best[limit - 1] as RankedCount) >= 0) return;
+    best.pop();
+  }
+  let at = best.length;
+  while (at > 0 && byCountThenValue(candidate, best[at - 1] as RankedCount) < 0) at -= 1;
+  best.splice(at, 0, { value: candidate.value, count: candidate.count, text: candidate.text });
 }
 
 export interface FrequencyCounterState {
@@ -828,63 +839,33 @@ export class FrequencyCounter {
       best = ranked.sort(byCountThenValue).slice(0, limit);
     } else {
       // The mode and the top 20 of 10,000 values: keep the best `limit` in order while passing over the
-      // rest once, instead of sorting them all. A later entry that ties goes after the earlier ones, as
-      // in a stable sort, so the result is the sorted list's first `limit` exactly. Entries are offered
-      // through one reused object, and copied only when they get in (a sample's column has up to
-      // 100,000 distinct values).
+      // rest once, instead of sorting them all. Entries are offered through one reused object, and
+      // copied only when they get in (a sample's column has up to 100,000 distinct values); most are
+      // passed over on their count alone.
       best = [];
       if (limit > 0) {
         const candidate: RankedCount = { value: undefined, count: 0, text: undefined };
-        const offer = (): void => {
-          if (best.length === limit) {
-            const last = best[limit - 1] as RankedCount;
-            if (candidate.count < last.count || byCountThenValue(candidate, last) >= 0) return;
-            best.pop();
-          }
-          let at = best.length;
-          while (at > 0 && byCountThenValue(candidate, best[at - 1] as RankedCount) < 0) at -= 1;
-          best.splice(at, 0, { value: candidate.value, count: candidate.count, text: candidate.text });
-        };
         for (const entry of this.primitives.values()) {
+          if (best.length === limit && entry.count < (best[limit - 1] as RankedCount).count) continue;
           candidate.value = entry.value;
           candidate.count = entry.count;
-          offer();
+          offer(best, limit, candidate);
         }
         for (const [text, entry] of this.structures) {
+          if (best.length === limit && entry.count < (best[limit - 1] as RankedCount).count) continue;
           candidate.value = entry.value;
           candidate.count = entry.count;
           candidate.text = text;
-          offer();
+          offer(best, limit, candidate);
         }
       }
     }
     return best.map(({ value, count }) => ({ value, count }));
   }
 
-  /** The most frequent value, lowest value on ties; undefined when empty or overflowed. */
+  /** The most frequent value, lowest value on ties (top(1)'s); undefined when empty or overflowed. */
   mode(): ValueCount | undefined {
-    if (this.overflow) return undefined;
-    // top(1) in one pass without a ranked copy of every entry: distinct entries never compare equal, so
-    // the smallest under byCountThenValue is the one top(1) gives.
-    let best: RankedCount | undefined;
-    const candidate: RankedCount = { value: undefined, count: 0, text: undefined };
-    for (const entry of this.primitives.values()) {
-      if (best !== undefined) {
-        if (entry.count < best.count) continue;
-        candidate.value = entry.value;
-        candidate.count = entry.count;
-        if (byCountThenValue(candidate, best) >= 0) continue;
-      }
-      best = { value: entry.value, count: entry.count, text: undefined };
-    }
-    for (const [text, entry] of this.structures) {
-      candidate.value = entry.value;
-      candidate.count = entry.count;
-      candidate.text = text;
-      if (best !== undefined && byCountThenValue(candidate, best) >= 0) continue;
-      best = { value: entry.value, count: entry.count, text };
-    }
-    return best === undefined ? undefined : { value: best.value, count: best.count };
+    return this.overflow ? undefined : this.top(1)[0];
   }
 
   toJSON(): FrequencyCounterState {

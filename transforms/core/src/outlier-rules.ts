@@ -7,7 +7,7 @@
 
 import { MomentsAccumulator } from './accumulators.js';
 import { linearQuantile, sortedNumbers } from './quantiles.js';
-import { Mulberry32 } from './seeded-random.js';
+import { Mulberry32, reservoirSample } from './seeded-random.js';
 
 export type NumericRow = readonly number[];
 
@@ -57,27 +57,18 @@ export function clampContamination(rate: number): number {
 }
 
 /**
- * The reference's guess at the share of outliers: per dimension, quartiles by linear interpolation and
- * fences 1.5 IQR beyond them; a row is out of range when at least half its dimensions fall strictly
- * outside; the rate is clamped so a bad guess cannot switch detection off or flag half the data.
+ * The reference's guess at the share of outliers: per dimension, IqrFilter's fences (1.5 IQR beyond
+ * quartiles by linear interpolation); a row is out of range when at least half its dimensions fall
+ * strictly outside; the rate is clamped so a bad guess cannot switch detection off or flag half the data.
  */
 export function estimateContamination(rows: readonly NumericRow[]): ContaminationEstimate {
   const dimensions = checkRows(rows);
   if (rows.length === 0 || dimensions === 0) return { outOfRangeRate: 0, rate: MIN_CONTAMINATION };
-  const fences = Array.from({ length: dimensions }, (_, d) => {
-    const sorted = sortedNumbers(rows.map((row) => row[d] as number));
-    const q1 = linearQuantile(sorted, 0.25);
-    const q3 = linearQuantile(sorted, 0.75);
-    const reach = IQR_FENCE * (q3 - q1);
-    return { low: q1 - reach, high: q3 + reach };
-  });
+  const fences = Array.from({ length: dimensions }, (_, d) => IqrFilter.fit(rows.map((row) => row[d] as number)));
   let outOfRange = 0;
   for (const row of rows) {
     let outside = 0;
-    row.forEach((x, d) => {
-      const fence = fences[d] as { low: number; high: number };
-      if (x < fence.low || x > fence.high) outside += 1;
-    });
+    for (let d = 0; d < dimensions; d += 1) if ((fences[d] as IqrFilter).isOutlier(row[d])) outside += 1;
     if (outside / dimensions >= OUT_OF_RANGE_DIMENSION_SHARE) outOfRange += 1;
   }
   const outOfRangeRate = outOfRange / rows.length;
@@ -96,6 +87,27 @@ export function chooseOutlierMethod(dimensions: number): OutlierMethod {
   return dimensions <= LOF_MAX_DIMENSIONS ? 'lof' : 'isolation_forest';
 }
 
+/**
+ * A single-column filter: keeps values within [lower, upper] (computed once: a stream's every value is
+ * compared with them). Missing values are kept: they are not outliers, and filling them is the impute
+ * stage's job.
+ */
+export abstract class BoundsFilter {
+  protected constructor(
+    readonly lower: number,
+    readonly upper: number,
+  ) {}
+
+  keep(x: number | null | undefined): boolean {
+    if (x === null || x === undefined || Number.isNaN(x)) return true;
+    return x >= this.lower && x <= this.upper;
+  }
+
+  isOutlier(x: number | null | undefined): boolean {
+    return !this.keep(x);
+  }
+}
+
 export interface ZScoreFilterState {
   kind: 'z_score';
   mean: number;
@@ -104,22 +116,16 @@ export interface ZScoreFilterState {
 }
 
 /**
- * Keep values with mean - k*std <= x <= mean + k*std (k = 3, sample std). Missing values are kept:
- * they are not outliers, and filling them is the impute stage's job. With fewer than two fitted values
- * there is no spread to judge by and every value is kept.
+ * Keep values with mean - k*std <= x <= mean + k*std (k = 3, sample std); missing values are kept. With
+ * fewer than two fitted values there is no spread to judge by and every value is kept.
  */
-export class ZScoreFilter {
-  /** The bounds kept, computed once: a stream's every value is compared with them. */
-  readonly lower: number;
-  readonly upper: number;
-
+export class ZScoreFilter extends BoundsFilter {
   private constructor(
     readonly mean: number,
     readonly std: number | null,
     readonly limit: number,
   ) {
-    this.lower = std === null ? -Infinity : mean - limit * std;
-    this.upper = std === null ? Infinity : mean + limit * std;
+    super(std === null ? -Infinity : mean - limit * std, std === null ? Infinity : mean + limit * std);
   }
 
   static fit(values: Iterable<number>, limit = Z_SCORE_LIMIT): ZScoreFilter {
@@ -132,15 +138,6 @@ export class ZScoreFilter {
   static fromMoments(moments: MomentsAccumulator, limit = Z_SCORE_LIMIT): ZScoreFilter {
     const std = moments.sampleStd;
     return new ZScoreFilter(moments.mean, Number.isFinite(std) ? std : null, limit);
-  }
-
-  keep(x: number | null | undefined): boolean {
-    if (x === null || x === undefined || Number.isNaN(x)) return true;
-    return x >= this.lower && x <= this.upper;
-  }
-
-  isOutlier(x: number | null | undefined): boolean {
-    return !this.keep(x);
   }
 
   toJSON(): ZScoreFilterState {
@@ -159,19 +156,21 @@ export interface IqrFilterState {
   multiplier: number;
 }
 
-/** Keep values within [Q1 - 1.5 IQR, Q3 + 1.5 IQR] (quartiles by linear interpolation); missing values are kept. */
-export class IqrFilter {
-  /** The bounds kept, computed once: a stream's every value is compared with them. */
-  readonly lower: number;
-  readonly upper: number;
-
+/**
+ * Keep values within [Q1 - 1.5 IQR, Q3 + 1.5 IQR] (quartiles by linear interpolation); missing values are
+ * kept, and every value when fitted on nothing (NaN quartiles).
+ */
+export class IqrFilter extends BoundsFilter {
   private constructor(
     readonly firstQuartile: number,
     readonly thirdQuartile: number,
     readonly multiplier: number,
   ) {
-    this.lower = firstQuartile - multiplier * (thirdQuartile - firstQuartile);
-    this.upper = thirdQuartile + multiplier * (thirdQuartile - firstQuartile);
+    const empty = Number.isNaN(firstQuartile);
+    super(
+      empty ? -Infinity : firstQuartile - multiplier * (thirdQuartile - firstQuartile),
+      empty ? Infinity : thirdQuartile + multiplier * (thirdQuartile - firstQuartile),
+    );
   }
 
   static fit(values: Iterable<number>, multiplier = IQR_FENCE): IqrFilter {
@@ -182,16 +181,6 @@ export class IqrFilter {
   /** From quartiles computed elsewhere (an ExactQuantiles or a QuantileSketch over the stream). */
   static fromQuartiles(firstQuartile: number, thirdQuartile: number, multiplier = IQR_FENCE): IqrFilter {
     return new IqrFilter(firstQuartile, thirdQuartile, multiplier);
-  }
-
-  keep(x: number | null | undefined): boolean {
-    if (x === null || x === undefined || Number.isNaN(x)) return true;
-    if (Number.isNaN(this.firstQuartile)) return true; // fitted on nothing
-    return x >= this.lower && x <= this.upper;
-  }
-
-  isOutlier(x: number | null | undefined): boolean {
-    return !this.keep(x);
   }
 
   toJSON(): IqrFilterState {
@@ -568,10 +557,15 @@ export interface LocalOutlierFactorOptions {
 /** scikit-learn adds this to mean reachability distances so duplicate points do not divide by zero. */
 const REACHABILITY_EPSILON = 1e-10;
 
-function euclidean(a: NumericRow, b: NumericRow): number {
+/**
+ * Euclidean distance from `point` to the row of `coordinates` (row-major) that starts at `base`: the
+ * squared differences summed in dimension order, then sqrt. Every distance between a point and a row
+ * is computed here, so equal distances (ties) are equal to the bit.
+ */
+function distanceTo(point: Float64Array, coordinates: Float64Array, base: number, dimensions: number): number {
   let total = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    const difference = (a[i] as number) - (b[i] as number);
+  for (let d = 0; d < dimensions; d += 1) {
+    const difference = (point[d] as number) - (coordinates[base + d] as number);
     total += difference * difference;
   }
   return Math.sqrt(total);
@@ -653,7 +647,7 @@ interface Cell {
  * row is inside the box, so the lower bounds still hold); should its k-th distance then exceed U, or
  * more neighbours be asked for than the lists were made for, the search scans every row instead.
  *
- * Why it is exact in floating point: a row's distance is computed as euclidean() computes it, sqrt of
+ * Why it is exact in floating point: a row's distance is computed by distanceTo() alone, sqrt of
  * the squared differences summed in dimension order. Its lower bound from a cell is the same sum with,
  * per dimension, the gap between the row and the cell's interval (0 inside it); its upper bound the same
  * sum with the farther end of the interval. Subtraction, squaring, adding non-negative terms and sqrt
@@ -877,14 +871,7 @@ export class NearestNeighbourIndex {
       if ((bounds[entry] as number) > limit) break; // and so are all the rest
       const index = rows[entry] as number;
       if (index === skip) continue;
-      // The same arithmetic as euclidean(), so distances (and ties) are bit-identical to a full scan.
-      let total = 0;
-      const base = index * dimensions;
-      for (let d = 0; d < dimensions; d += 1) {
-        const difference = (query[d] as number) - (coordinates[base + d] as number);
-        total += difference * difference;
-      }
-      const distance = Math.sqrt(total);
+      const distance = distanceTo(query, coordinates, index * dimensions, dimensions);
       if (found === k && (distance > limit || (distance === limit && index > (bestIndex[k - 1] as number)))) continue;
       found = this.insert(found, k, distance, index);
       if (found === k) limit = bestDistance[k - 1] as number;
@@ -903,13 +890,7 @@ export class NearestNeighbourIndex {
     let limit = Infinity;
     for (let index = 0; index < size; index += 1) {
       if (index === skip) continue;
-      let total = 0;
-      const base = index * dimensions;
-      for (let d = 0; d < dimensions; d += 1) {
-        const difference = (query[d] as number) - (coordinates[base + d] as number);
-        total += difference * difference;
-      }
-      const distance = Math.sqrt(total);
+      const distance = distanceTo(query, coordinates, index * dimensions, dimensions);
       // Rows come in index order, so one at the k-th distance cannot win the tie.
       if (found === k && distance >= limit) continue;
       found = this.insert(found, k, distance, index);
@@ -1064,6 +1045,8 @@ export class LocalOutlierFactor {
 export interface OutlierRemoverOptions {
   method?: OutlierMethod | 'auto';
   seed?: number;
+  /** Fit LOF on a seeded subsample of at most this many rows (fitting is quadratic); all rows when not given. */
+  lofFitRows?: number;
 }
 
 export interface OutlierRemoverState {
@@ -1089,10 +1072,12 @@ export class OutlierRemover {
   private model: LocalOutlierFactor | IsolationForest | undefined;
   private readonly requestedMethod: OutlierMethod | 'auto';
   private readonly seed: number;
+  private readonly lofFitRows: number | undefined;
 
   constructor(options: OutlierRemoverOptions = {}) {
     this.requestedMethod = options.method ?? 'auto';
     this.seed = options.seed ?? DEFAULT_OUTLIER_SEED;
+    this.lofFitRows = options.lofFitRows;
   }
 
   fit(rows: readonly (readonly (number | null | undefined)[])[]): this {
@@ -1103,7 +1088,9 @@ export class OutlierRemover {
     this.pca = this.dimensions > PCA_MAX_DIMENSIONS ? PrincipalComponents.fit(complete, PCA_MAX_DIMENSIONS, this.seed) : undefined;
     const modelled = this.pca ? complete.map((row) => (this.pca as PrincipalComponents).transform(row)) : complete;
     if (this.fittedMethod === 'lof') {
-      this.model = new LocalOutlierFactor({ neighbours: lofNeighbourCount(modelled.length, this.contaminationRate), contamination: this.contaminationRate }).fit(modelled);
+      // reservoirSample keeps every row, in order, when there are no more than lofFitRows.
+      const fitted = this.lofFitRows === undefined ? modelled : reservoirSample(modelled, this.lofFitRows, this.seed);
+      this.model = new LocalOutlierFactor({ neighbours: lofNeighbourCount(fitted.length, this.contaminationRate), contamination: this.contaminationRate }).fit(fitted);
     } else {
       this.model = new IsolationForest({ seed: this.seed }).fit(modelled, this.contaminationRate);
     }
@@ -1118,9 +1105,18 @@ export class OutlierRemover {
     return this.contaminationRate;
   }
 
-  private project(row: readonly (number | null | undefined)[]): NumericRow | undefined {
+  /**
+   * The row as the model takes it (its principal components above 20 dimensions); undefined for a row
+   * with a missing value or of other dimensions, which is not modelled.
+   */
+  project(row: readonly (number | null | undefined)[]): NumericRow | undefined {
     if (!isCompleteRow(row) || row.length !== this.dimensions) return undefined;
     return this.pca ? this.pca.transform(row) : row;
+  }
+
+  /** isOutlier() of a row that project() gave. */
+  isOutlierProjected(projected: NumericRow): boolean {
+    return this.model !== undefined && this.model.isOutlier(projected);
   }
 
   /** The model's score (LOF, or isolation-forest anomaly score); undefined for a row with missing values. */
@@ -1132,8 +1128,7 @@ export class OutlierRemover {
 
   isOutlier(row: readonly (number | null | undefined)[]): boolean {
     const projected = this.project(row);
-    if (projected === undefined || this.model === undefined) return false;
-    return this.model.isOutlier(projected);
+    return projected !== undefined && this.isOutlierProjected(projected);
   }
 
   /** For LOF, the fitted rows' own verdicts (scored leaving themselves out), in the order of the complete rows given to fit. */

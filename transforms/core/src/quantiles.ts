@@ -4,7 +4,8 @@
  * (used for box plots). Kept in one place so statistics, accumulators and outlier rules agree.
  */
 
-function checkQuantile(q: number): void {
+/** Throws a RangeError unless 0 <= q <= 1. */
+export function checkQuantile(q: number): void {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`transform-core: quantile must be within [0, 1], got ${q}`);
 }
 

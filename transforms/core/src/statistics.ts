@@ -456,28 +456,33 @@ function listStatistics(values: readonly unknown[]): ListStatistics | undefined 
 }
 
 /** What a column reports of its value counts. */
-interface ColumnFrequencies {
+export interface ValueFrequencies {
   distinct: number;
-  /** The VALUE_COUNT_LIMIT most frequent values. */
+  /** The most frequent values (VALUE_COUNT_LIMIT of them, unless asked for fewer). */
   top: ValueCount[];
+  /** The most frequent value, the lowest on ties (a copy of top[0]). */
   mode: ValueCount | undefined;
 }
 
-function countedValues(present: readonly unknown[]): ColumnFrequencies {
+function countedValues(present: readonly unknown[]): ValueFrequencies {
   // Lives only for this call and the values are the caller's anyway: kept without copies.
   const frequencies = new FrequencyCounter(Infinity, false);
   for (const value of present) frequencies.add(value);
-  return { distinct: frequencies.distinctCount, top: frequencies.top(VALUE_COUNT_LIMIT), mode: frequencies.mode() };
+  // Never overflowed (no cap): the mode is the first of the top values.
+  const top = frequencies.top(VALUE_COUNT_LIMIT);
+  const first = top[0];
+  return { distinct: frequencies.distinctCount, top, mode: first === undefined ? undefined : { value: first.value, count: first.count } };
 }
 
 /**
- * countedValues for finite numbers, from their ascending copy `sorted`: equal numbers are adjacent (0
- * and -0 too, one value as in FrequencyCounter, reported as the first of them in `present`). Runs come
- * in ascending order, so a run goes after the kept ones with its count or more, which is
- * FrequencyCounter's order (highest count first, then the lowest value).
+ * countedValues (with the `limit` most frequent values) for numbers, from their ascending copy `sorted`:
+ * equal numbers are adjacent (0 and -0 too, one value as in FrequencyCounter, reported as the first of
+ * them in `inOrder`, the values in the order they came). Runs come in ascending order, so a run goes
+ * after the kept ones with its count or more, which is FrequencyCounter's order (highest count first,
+ * then the lowest value).
  */
-function countedNumbers(present: readonly number[], sorted: readonly number[]): ColumnFrequencies {
-  const limit = VALUE_COUNT_LIMIT; // a local: read once per run otherwise, as an exported binding
+export function countSortedNumbers(sorted: ArrayLike<number>, inOrder: readonly unknown[], limit = VALUE_COUNT_LIMIT): ValueFrequencies {
+  if (!(limit >= 1)) throw new RangeError(`transform-core: limit must be at least 1, got ${limit}`);
   const top: ValueCount[] = [];
   let distinct = 0;
   const n = sorted.length;
@@ -491,7 +496,7 @@ function countedNumbers(present: readonly number[], sorted: readonly number[]): 
     if (top.length === limit && count <= (top[limit - 1] as ValueCount).count) continue;
     let at = top.length;
     while (at > 0 && (top[at - 1] as ValueCount).count < count) at -= 1;
-    const value = x === 0 ? (present.find((y) => y === 0) as number) : x;
+    const value = x === 0 ? (inOrder.find((y) => y === 0) as number) : x;
     top.splice(at, 0, { value, count });
     if (top.length > limit) top.pop();
   }
@@ -529,7 +534,7 @@ export function computeColumnStatistics(name: string, values: readonly unknown[]
   // A numeric column of JSON numbers is sorted for its statistics anyway: its counts are read off the
   // sorted copy rather than hashed value by value.
   const sortedPresent = allFiniteNumbers && NUMERIC_TYPES.has(type) ? sortedNumbers(present as number[]) : undefined;
-  const frequencies = sortedPresent === undefined ? countedValues(present) : countedNumbers(present as number[], sortedPresent);
+  const frequencies = sortedPresent === undefined ? countedValues(present) : countSortedNumbers(sortedPresent, present);
   const nullCount = rowCount - present.length;
   const invalidValues: unknown[] = [];
   let invalidCount = 0;
@@ -727,8 +732,25 @@ export function computeDatasetStatistics(columns: Readonly<Record<string, readon
   }
 
   const { duplicateRows, completeRows } = countDuplicateAndCompleteRows(names.map((name) => columns[name] as readonly unknown[]), rowCount);
+  return { ...datasetFigures(names, columnStatistics, columnTypes, rowCount, duplicateRows, completeRows), columns: columnStatistics };
+}
 
-  const all = Object.values(columnStatistics);
+/** What the dataset figures read of each column's statistics. */
+export type ColumnFigures = Pick<ColumnStatistics, 'count' | 'null_value_count' | 'null_value_rate' | 'invalid_value_count'>;
+
+/**
+ * The dataset figures (all of DatasetStatistics but `columns`) from each column's statistics, keyed by
+ * the column names `names` (in column order), and the row, duplicate row and complete row counts.
+ */
+export function datasetFigures(
+  names: readonly string[],
+  columns: Readonly<Record<string, ColumnFigures>>,
+  columnTypes: Record<string, ColumnType>,
+  rowCount: number,
+  duplicateRows: number,
+  completeRows: number,
+): Omit<DatasetStatistics, 'columns'> {
+  const all = Object.values(columns);
   const totalNulls = all.reduce((total, column) => total + column.null_value_count, 0);
   const totalInvalid = all.reduce((total, column) => total + column.invalid_value_count, 0);
   const emptyColumns = all.filter((column) => column.count === 0).length;
@@ -737,7 +759,7 @@ export function computeDatasetStatistics(columns: Readonly<Record<string, readon
   const completeness = 1 - rate(rate(totalNulls, names.length), rowCount);
   const validity = completeness - rate(rate(totalInvalid, names.length), rowCount);
   const timeseriesIndex = names.filter(
-    (name) => columnTypes[name] === 'datetime' && (columnStatistics[name] as ColumnStatistics).null_value_rate <= TIMESERIES_MAX_NULL_RATE,
+    (name) => columnTypes[name] === 'datetime' && (columns[name] as ColumnFigures).null_value_rate <= TIMESERIES_MAX_NULL_RATE,
   );
   return {
     row_count: rowCount,
@@ -757,6 +779,5 @@ export function computeDatasetStatistics(columns: Readonly<Record<string, readon
     is_timeseries: timeseriesIndex.length > 0,
     timeseries_index: timeseriesIndex,
     column_types: columnTypes,
-    columns: columnStatistics,
   };
 }

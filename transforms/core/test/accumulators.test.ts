@@ -291,6 +291,23 @@ describe('QuantileSketch (KLL)', () => {
     expect(restored.toJSON()).toEqual(straight.toJSON());
     expect(new QuantileSketch().quantile(0.5)).toBeNaN();
   });
+
+  it('counts finite values and keeps their exact min and max, through merges and JSON', () => {
+    const empty = new QuantileSketch(100, 1);
+    expect([empty.count, empty.min, empty.max]).toEqual([0, undefined, undefined]);
+    expect(roundTrip(empty.toJSON())).toMatchObject({ count: 0, min: null, max: null });
+    const a = new QuantileSketch(100, 1);
+    const b = new QuantileSketch(100, 2);
+    [3, Number.NaN, -7.5, Infinity, 12].forEach((x) => a.add(x));
+    [40, -Infinity, 0.5].forEach((x) => b.add(x));
+    expect([a.count, a.min, a.max, a.quantile(0), a.quantile(1)]).toEqual([3, -7.5, 12, -7.5, 12]);
+    a.merge(b).merge(empty);
+    expect([a.count, a.min, a.max, a.rank(-8), a.rank(40)]).toEqual([5, -7.5, 40, 0, 1]);
+    const restored = QuantileSketch.fromJSON(roundTrip(a.toJSON()));
+    expect([restored.count, restored.min, restored.max]).toEqual([5, -7.5, 40]);
+    expect(restored.toJSON()).toEqual(a.toJSON());
+    expect(() => a.quantile(1.5)).toThrow(/quantile must be within \[0, 1\], got 1.5/);
+  });
 });
 
 describe('FrequencyCounter', () => {
@@ -303,6 +320,21 @@ describe('FrequencyCounter', () => {
       { value: 'a', count: 2 },
       { value: 'b', count: 2 },
     ]);
+  });
+
+  it('top(n) is the first n of the full ranking, ties by lowest value, for any n', () => {
+    const random = new Mulberry32(8);
+    for (let round = 0; round < 60; round += 1) {
+      const counter = new FrequencyCounter();
+      const spread = 1 + Math.floor(random.next() * 40);
+      for (let i = 0; i < 150; i += 1) {
+        const x = Math.floor(random.next() * spread);
+        counter.add(random.next() < 0.3 ? `s${x}` : random.next() < 0.1 ? [x] : x);
+      }
+      const ranking = counter.top();
+      for (const n of [0, 1, 2, 5, 20, ranking.length - 1, ranking.length]) expect(counter.top(n)).toEqual(ranking.slice(0, n));
+      expect(counter.mode()).toEqual(ranking[0]);
+    }
   });
 
   it('keeps 1, "1" and true apart, and counts false and 0 like any value', () => {

@@ -15,6 +15,7 @@ import {
   chooseOutlierMethod,
   estimateContamination,
   lofNeighbourCount,
+  reservoirSample,
   type NumericRow,
 } from '../src/index.js';
 
@@ -114,6 +115,14 @@ describe('IqrFilter', () => {
     expect(filter.keep(null)).toBe(true);
     expect(IqrFilter.fromJSON(roundTrip(filter.toJSON())).toJSON()).toEqual(filter.toJSON());
     expect(IqrFilter.fromQuartiles(1, 3).upper).toBe(6);
+  });
+
+  it('fitted on nothing keeps every value, as a z-score filter without spread does', () => {
+    const filter = IqrFilter.fit([Number.NaN, Infinity]);
+    expect([filter.lower, filter.upper]).toEqual([-Infinity, Infinity]);
+    expect([filter.keep(-1e300), filter.keep(0), filter.keep(1e300), filter.isOutlier(5)]).toEqual([true, true, true, false]);
+    const flat = ZScoreFilter.fit([4]);
+    expect([flat.lower, flat.upper, flat.isOutlier(-1e300)]).toEqual([-Infinity, Infinity, false]);
   });
 });
 
@@ -280,6 +289,38 @@ describe('OutlierRemover', () => {
         expect(restored.isOutlier(row)).toBe(remover.isOutlier(row));
         expect(restored.score(row)).toBe(remover.score(row));
       }
+    }
+  });
+});
+
+describe('OutlierRemover with lofFitRows', () => {
+  it('fits LOF on a seeded subsample of that many rows, and the contamination on all of them', () => {
+    const rows = [...cluster(600, 2, 21), [40, 40], [-40, 35]];
+    const all = new OutlierRemover({ method: 'lof', seed: 9 }).fit(rows).toJSON();
+    const sub = new OutlierRemover({ method: 'lof', seed: 9, lofFitRows: 150 }).fit(rows).toJSON();
+    expect(sub.contamination).toBe(all.contamination);
+    expect(sub.contamination).toBe(estimateContamination(rows).rate);
+    if (sub.model.kind !== 'lof' || all.model.kind !== 'lof') throw new Error('expected LOF');
+    expect(all.model.rows).toEqual(rows);
+    expect(sub.model.rows).toEqual(reservoirSample(rows, 150, 9));
+    expect(sub.model.neighbours).toBe(lofNeighbourCount(150, sub.contamination));
+    // More rows allowed than there are: every row, in order, as without the option.
+    expect(new OutlierRemover({ method: 'lof', seed: 9, lofFitRows: 10_000 }).fit(rows).toJSON()).toEqual(all);
+    // Isolation forests are not subsampled.
+    expect(new OutlierRemover({ method: 'isolation_forest', seed: 9, lofFitRows: 150 }).fit(rows).toJSON()).toEqual(
+      new OutlierRemover({ method: 'isolation_forest', seed: 9 }).fit(rows).toJSON(),
+    );
+  });
+
+  it('project() and isOutlierProjected() give isOutlier(), and leave out rows it does not model', () => {
+    const wide = cluster(150, 22, 23);
+    const remover = new OutlierRemover({ seed: 4 }).fit(wide);
+    const projected = remover.project(wide[0] as number[]);
+    expect(projected).toHaveLength(20);
+    expect(remover.project([1, 2])).toBeUndefined();
+    expect(remover.project([...(wide[0] as number[]).slice(1), null])).toBeUndefined();
+    for (const row of [...wide.slice(0, 20), wide[0]!.map((x) => x * 50)]) {
+      expect(remover.isOutlierProjected(remover.project(row) as NumericRow)).toBe(remover.isOutlier(row));
     }
   });
 });

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  FrequencyCounter,
   GOOD_QUALITY_VALIDITY,
+  Mulberry32,
   computeColumnStatistics,
   computeDatasetStatistics,
+  countSortedNumbers,
+  datasetFigures,
   isInvalidValue,
   listElementsOf,
   type ColumnStatistics,
@@ -262,5 +266,41 @@ describe('dataset statistics', () => {
 
   it('rejects columns of different lengths', () => {
     expect(() => computeDatasetStatistics({ a: [1, 2], b: [1] })).toThrow(/column "b" has 1 values/);
+  });
+});
+
+describe('countSortedNumbers', () => {
+  /** JSON text that tells -0 from 0. */
+  const exactText = (value: unknown): string => JSON.stringify(value, (_key, x: unknown) => (Object.is(x, -0) ? '-0' : x)) ?? 'undefined';
+
+  it("gives a FrequencyCounter's distinct count, top values and mode, 0 and -0 as the first seen", () => {
+    const random = new Mulberry32(17);
+    for (let round = 0; round < 200; round += 1) {
+      const values = Array.from({ length: Math.floor(random.next() * 120) }, () => {
+        const r = random.next();
+        return r < 0.15 ? (random.next() < 0.5 ? -0 : 0) : r < 0.2 ? Infinity : Math.floor(random.next() * 25) - 12 + (r < 0.6 ? 0.5 : 0);
+      });
+      const counter = new FrequencyCounter();
+      for (const x of values) counter.add(x);
+      const sorted = Float64Array.from(values).sort();
+      for (const limit of [1, 3, 20]) {
+        const counted = countSortedNumbers(sorted, values, limit);
+        expect(counted.distinct).toBe(counter.distinctCount);
+        expect(exactText(counted.top)).toBe(exactText(counter.top(limit)));
+        expect(exactText(counted.mode)).toBe(exactText(counter.mode()));
+      }
+      expect(exactText(countSortedNumbers([...sorted], values).top)).toBe(exactText(counter.top(20)));
+    }
+    expect(() => countSortedNumbers([1], [1], 0)).toThrow(RangeError);
+  });
+});
+
+describe('datasetFigures', () => {
+  it('are the dataset statistics but their columns, from the columns\' statistics', () => {
+    const columns = { id: [1, 2, 3, 3], when: ['2024-01-01', '2024-01-02', null, '2024-01-04'], note: [null, null, null, null] };
+    const dataset = computeDatasetStatistics(columns);
+    const { columns: perColumn, ...figures } = dataset;
+    expect(datasetFigures(Object.keys(columns), perColumn, dataset.column_types, 4, dataset.duplicate_row_count, dataset.complete_row_count)).toEqual(figures);
+    expect(Object.keys(dataset)).toEqual([...Object.keys(figures), 'columns']);
   });
 });

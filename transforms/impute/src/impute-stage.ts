@@ -16,6 +16,7 @@ import {
   TIMESERIES_MAX_NULL_RATE,
   chooseImputationAction,
   chooseImputationStrategies,
+  countSortedNumbers,
   defaultConstantFor,
   detachValue,
   inferColumnType,
@@ -230,7 +231,7 @@ function toNumber(value: unknown, kind: NumericKind | undefined): number | undef
 
 /**
  * FrequencyCounter's mode() of the values present in `values`, counted faster when they are all strings
- * (counts only, no entry per value) or all numbers (sorted, equal values are then neighbours): the most
+ * (counts only, no entry per value) or all numbers (sorted, then counted by runs of equal values): the most
  * frequent value, the lowest on ties. The sample of a column past MODE_CAP is mostly distinct values, so
  * this is the costly part of fitting such a column.
  */
@@ -262,22 +263,7 @@ export function modeOf(values: readonly unknown[]): ValueCount | undefined {
     const sorted = new Float64Array(present);
     let at = 0;
     for (const value of values) if (typeof value === 'number' && !isMissingValue(value)) sorted[at++] = value;
-    sorted.sort();
-    let best = sorted[0] as number;
-    let bestCount = 0;
-    for (let start = 0; start < present; ) {
-      let end = start + 1;
-      while (end < present && sorted[end] === sorted[start]) end += 1;
-      // Strictly more: on ties the first run, the lowest value, stays.
-      if (end - start > bestCount) {
-        best = sorted[start] as number;
-        bestCount = end - start;
-      }
-      start = end;
-    }
-    // 0 and -0 are one value: the counter would give the one it saw first.
-    if (best === 0) best = values.find((value) => value === 0) as number;
-    return { value: best, count: bestCount };
+    return countSortedNumbers(sorted.sort(), values, 1).mode;
   }
   const counter = new FrequencyCounter(Infinity, false);
   for (const value of values) if (!isMissingValue(value)) counter.add(value);

@@ -22,17 +22,13 @@ import {
 } from '@tapline/transform-base';
 import {
   IqrFilter,
-  IsolationForest,
-  LocalOutlierFactor,
   MomentsAccumulator,
+  OutlierRemover,
   PCA_MAX_DIMENSIONS,
-  PrincipalComponents,
   ReservoirSampler,
   ZScoreFilter,
   chooseOutlierMethod,
-  estimateContamination,
-  lofNeighbourCount,
-  reservoirSample,
+  type BoundsFilter,
   type IqrFilterState,
   type NumericRow,
   type OutlierMethod,
@@ -87,48 +83,33 @@ function sameRow(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * The model-based judge. Composed from transform-core's parts rather than `OutlierRemover.fit` so that the
- * contamination estimate and PCA use the whole fit sample while LOF is fitted on its subsample; the result
- * is an OutlierRemoverState, saved and restored with `OutlierRemover.fromJSON` as usual.
+ * The model-based judge: OutlierRemover's fit, with LOF fitted on a seeded subsample of at most `lofRows`
+ * rows (fitting is quadratic) while the contamination estimate and PCA use them all. Null when there is no
+ * row to fit on.
  */
 export function fitOutlierModel(rows: readonly NumericRow[], method: OutlierMethod | 'auto', seed: number, lofRows: number): OutlierRemoverState | null {
   if (rows.length === 0) return null;
-  const dimensions = (rows[0] as NumericRow).length;
-  const contamination = estimateContamination(rows).rate;
-  const chosen = method === 'auto' ? chooseOutlierMethod(dimensions) : method;
-  const pca = dimensions > PCA_MAX_DIMENSIONS ? PrincipalComponents.fit(rows, PCA_MAX_DIMENSIONS, seed) : undefined;
-  const modelled = pca ? rows.map((row) => pca.transform(row)) : rows;
-  let model: OutlierRemoverState['model'];
-  if (chosen === 'lof') {
-    // reservoirSample keeps every row, in order, when there are no more than lofRows.
-    const subsample = reservoirSample(modelled, lofRows, seed);
-    model = new LocalOutlierFactor({ neighbours: lofNeighbourCount(subsample.length, contamination), contamination }).fit(subsample).toJSON();
-  } else {
-    model = new IsolationForest({ seed }).fit(modelled, contamination).toJSON();
-  }
-  return { kind: 'outlier_remover', method: chosen, dimensions, contamination, pca: pca ? pca.toJSON() : null, model };
+  return new OutlierRemover({ method, seed, lofFitRows: lofRows }).fit(rows).toJSON();
 }
 
 /**
- * Judges rows with a fitted model state: as OutlierRemover.fromJSON(state).isOutlier would, but calling the
- * model directly (the stage passes only complete rows of the model's dimensions) and projecting each row once.
+ * Judges rows with a fitted model state as OutlierRemover.fromJSON(state).isOutlier does, projecting each
+ * row once, except that a row LOF was fitted on keeps the verdict it got then.
  */
 class ModelJudge {
-  private readonly model: LocalOutlierFactor | IsolationForest;
-  private readonly pca: PrincipalComponents | undefined;
+  private readonly remover: OutlierRemover;
   /** LOF: the fitted rows and their own verdicts (scored leaving themselves out, as the reference's fit_predict). */
   private readonly fittedRows: readonly NumericRow[] = [];
   private readonly fittedVerdicts: readonly boolean[] = [];
   /** Fitted rows by first coordinate (a number lookup, then a few exact comparisons; no key text per row). */
   private readonly byFirst: Map<number, number[]> | undefined;
 
-  constructor(readonly state: OutlierRemoverState) {
-    this.model = state.model.kind === 'lof' ? LocalOutlierFactor.fromJSON(state.model) : IsolationForest.fromJSON(state.model);
-    this.pca = state.pca ? PrincipalComponents.fromJSON(state.pca) : undefined;
+  constructor(state: OutlierRemoverState) {
+    this.remover = OutlierRemover.fromJSON(state);
     if (state.model.kind === 'lof') {
-      const { rows, fittedScores, threshold } = state.model;
+      const rows = state.model.rows;
       this.fittedRows = rows;
-      this.fittedVerdicts = rows.map((_, i) => (fittedScores[i] as number) > threshold);
+      this.fittedVerdicts = this.remover.fittedOutliers as boolean[];
       this.byFirst = new Map();
       rows.forEach((row, i) => {
         const first = (row[0] as number) === 0 ? 0 : (row[0] as number); // -0 and 0 are one point
@@ -140,8 +121,8 @@ class ModelJudge {
   }
 
   isOutlier(row: NumericRow): boolean {
-    if (row.length !== this.state.dimensions) return false; // as OutlierRemover: not a row of this model
-    const modelled = this.pca ? this.pca.transform(row) : row;
+    const modelled = this.remover.project(row);
+    if (modelled === undefined) return false; // not a row of this model
     if (this.byFirst !== undefined) {
       // A row the model was fitted on would find itself as its nearest neighbour at distance 0; judge it
       // as the reference does instead, so that on data that fits the result is the reference's exactly.
@@ -155,7 +136,7 @@ class ModelJudge {
         }
       }
     }
-    return this.model.isOutlier(modelled);
+    return this.remover.isOutlierProjected(modelled);
   }
 }
 
@@ -307,17 +288,15 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
         );
       }
       params = fitted;
-      if (fitted.method === 'zscore') {
-        const filters = columns.map((column) => ZScoreFilter.fromJSON(fitted.zscore?.[column.name] as ZScoreFilterState));
+      if (fitted.method === 'zscore' || fitted.method === 'iqr') {
+        const filters: BoundsFilter[] = columns.map((column) =>
+          fitted.method === 'zscore'
+            ? ZScoreFilter.fromJSON(fitted.zscore?.[column.name] as ZScoreFilterState)
+            : IqrFilter.fromJSON(fitted.iqr?.[column.name] as IqrFilterState),
+        );
         // A row is an outlier when any of its values is; missing values are never outliers.
         judge = (row) => {
-          for (let d = 0; d < row.length; d += 1) if ((filters[d] as ZScoreFilter).isOutlier(row[d])) return true;
-          return false;
-        };
-      } else if (fitted.method === 'iqr') {
-        const filters = columns.map((column) => IqrFilter.fromJSON(fitted.iqr?.[column.name] as IqrFilterState));
-        judge = (row) => {
-          for (let d = 0; d < row.length; d += 1) if ((filters[d] as IqrFilter).isOutlier(row[d])) return true;
+          for (let d = 0; d < row.length; d += 1) if ((filters[d] as BoundsFilter).isOutlier(row[d])) return true;
           return false;
         };
       } else if (fitted.model) {
