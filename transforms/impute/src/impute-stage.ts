@@ -621,6 +621,8 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
   };
 
   if (needsFit) {
+    /** In the first of two passes (see observeAgain below): rows and complete rows are counted, nothing else. */
+    let countingOnly = observers.every((observer) => observer.spec.strategy === 'auto');
     const observeRow = (row: RowValues): void => {
       rows += 1;
       let complete = true;
@@ -630,6 +632,7 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
         if (missing) complete = false;
       }
       if (complete) completeRows += 1;
+      if (countingOnly) return;
       const slot = reservoir.next();
       const count = observers.length;
       const sampled = slot >= 0 ? new Array<unknown>(count) : undefined;
@@ -645,6 +648,19 @@ export function planImpute(schema: SchemaMessage, options: ImputeOptions, contex
     // a record parsed in full may hold strings that are views of its line.
     let owned = true;
     plan.observeRow = observeRow;
+    if (countingOnly) {
+      // Every column is auto: a first pass counts complete rows only. When that settles the stream
+      // (nothing to fill, or incomplete rows dropped), no column statistic is needed; otherwise the
+      // runtime shows the same records again and the second pass gathers them all, as one pass would.
+      plan.observeAgain = () => {
+        if (!countingOnly) return false;
+        countingOnly = false;
+        if (chooseImputationAction({ row_count: rows, complete_row_count: completeRows }) !== 'per_column') return false;
+        rows = 0;
+        completeRows = 0;
+        return true;
+      };
+    }
     plan.observe = (record) => {
       owned = false;
       try {
