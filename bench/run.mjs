@@ -6,6 +6,7 @@ const scenarios = {
   transforms: () => import('./transforms.mjs'),
   mysql: () => import('./mysql.mjs'),
   duckdb: () => import('./duckdb.mjs'),
+  startup: () => import('./startup.mjs'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -5,11 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import ssh2 from 'ssh2';
+import type ssh2Module from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
 import { ConfigurationError, ConnectionError, type JsonSchema, type Logger } from '@tapline/protocol';
 
-const { Client, utils } = ssh2;
+/** ssh2, loaded with the first tunnel: a program that opens none (or only prints --about) never pays for it. */
+let ssh2: typeof ssh2Module | undefined;
+async function loadSsh2(): Promise<typeof ssh2Module> {
+  ssh2 ??= (await import('ssh2')).default;
+  return ssh2;
+}
 
 export interface SshTunnelConfig {
   /** `false` turns the tunnel off without deleting its settings. Default: on when the section is present. */
@@ -85,7 +90,7 @@ export async function openTunnel(config: SshTunnelConfig | undefined, destinatio
   const sshPort = config.port ?? 22;
   const via = `${config.username}@${config.host}:${sshPort}`;
   const target = `${destination.host}:${destination.port}`;
-  const client = await connectSsh(config, sshPort, via, logger);
+  const client = await connectSsh(await loadSsh2(), config, sshPort, via, logger);
 
   const sockets = new Set<Socket>();
   let sshAlive = true;
@@ -138,10 +143,10 @@ export async function openTunnel(config: SshTunnelConfig | undefined, destinatio
   };
 }
 
-type SshClient = InstanceType<typeof Client>;
+type SshClient = InstanceType<typeof ssh2Module.Client>;
 
-function connectSsh(config: SshTunnelConfig, sshPort: number, via: string, logger: Logger | undefined): Promise<SshClient> {
-  const credentials = sshCredentials(config);
+function connectSsh(ssh: typeof ssh2Module, config: SshTunnelConfig, sshPort: number, via: string, logger: Logger | undefined): Promise<SshClient> {
+  const credentials = sshCredentials(ssh, config);
   const expected = config.host_key_fingerprint === undefined ? undefined : normalizeFingerprint(config.host_key_fingerprint);
   let offeredFingerprint: string | undefined;
 
@@ -159,7 +164,7 @@ function connectSsh(config: SshTunnelConfig, sshPort: number, via: string, logge
   };
 
   return new Promise<SshClient>((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh.Client();
     let settled = false;
     client.on('ready', () => {
       settled = true;
@@ -200,7 +205,7 @@ function connectSsh(config: SshTunnelConfig, sshPort: number, via: string, logge
 }
 
 /** Parse the key here rather than inside ssh2, so a bad passphrase is a configuration error naming the setting. */
-function sshCredentials(config: SshTunnelConfig): Pick<ConnectConfig, 'password' | 'privateKey' | 'passphrase' | 'tryKeyboard'> {
+function sshCredentials(ssh: typeof ssh2Module, config: SshTunnelConfig): Pick<ConnectConfig, 'password' | 'privateKey' | 'passphrase' | 'tryKeyboard'> {
   if (config.private_key === undefined && config.password === undefined) {
     throw new ConfigurationError('ssh_tunnel needs a password or a private_key', {
       path: 'ssh_tunnel',
@@ -213,13 +218,13 @@ function sshCredentials(config: SshTunnelConfig): Pick<ConnectConfig, 'password'
     credentials.tryKeyboard = true;
   }
   if (config.private_key !== undefined) {
-    credentials.privateKey = parsePrivateKey(config.private_key, config.private_key_passphrase);
+    credentials.privateKey = parsePrivateKey(ssh, config.private_key, config.private_key_passphrase);
     if (config.private_key_passphrase !== undefined) credentials.passphrase = config.private_key_passphrase;
   }
   return credentials;
 }
 
-function parsePrivateKey(text: string, passphrase: string | undefined): Buffer {
+function parsePrivateKey(ssh: typeof ssh2Module, text: string, passphrase: string | undefined): Buffer {
   const pem = Buffer.from(text);
   if (!text.includes('-----BEGIN')) {
     throw new ConfigurationError('ssh_tunnel.private_key is not a PEM private key', {
@@ -227,9 +232,9 @@ function parsePrivateKey(text: string, passphrase: string | undefined): Buffer {
       hint: "the setting holds the key itself, not its path: load a file with \"{{ file('~/.ssh/id_ed25519') }}\"",
     });
   }
-  const parsed = utils.parseKey(pem, passphrase);
+  const parsed = ssh.utils.parseKey(pem, passphrase);
   if (!(parsed instanceof Error)) return pem;
-  const encrypted = passphrase !== undefined && isEncryptedKeyError(utils.parseKey(pem));
+  const encrypted = passphrase !== undefined && isEncryptedKeyError(ssh.utils.parseKey(pem));
   if (encrypted) {
     throw new ConfigurationError('ssh_tunnel.private_key_passphrase does not decrypt ssh_tunnel.private_key', {
       path: 'ssh_tunnel.private_key_passphrase',

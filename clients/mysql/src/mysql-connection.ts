@@ -1,4 +1,4 @@
-import mysql from 'mysql2';
+import type mysql from 'mysql2';
 import type { Logger } from '@tapline/protocol';
 import { openTunnel, tlsConnectionOptions, tlsMode, type Tunnel } from '@tapline/network';
 import type { MysqlConnectionConfig } from './mysql-config.js';
@@ -55,7 +55,9 @@ export async function connectMysql(config: MysqlConnectionConfig, logger: Logger
   try {
     tunnel = await openTunnel(config.ssh_tunnel, { host: config.host, port }, logger);
     const ssl = mysqlTlsOptions(config);
-    connection = mysql.createConnection({
+    // Loaded when a connection is made: --about and config errors never pay for the driver.
+    const { default: driver } = await import('mysql2');
+    connection = driver.createConnection({
       host: tunnel.host,
       port: tunnel.port,
       user: config.user,

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '@tapline/protocol';
 import { openTunnel, tlsConnectionOptions, type Tunnel } from '@tapline/network';
 import type { PostgresConnectionConfig } from './postgres-config.js';
@@ -38,8 +38,10 @@ export async function connectPostgres(
   let client: pg.Client | undefined;
   try {
     tunnel = await openTunnel(config.ssh_tunnel, { host: config.host, port }, logger);
+    // Loaded when a connection is made: --about and config errors never pay for the driver.
+    const { default: driver } = await import('pg');
     const ssl = tlsConnectionOptions(config.ssl, config.host);
-    client = new pg.Client({
+    client = new driver.Client({
       host: tunnel.host,
       port: tunnel.port,
       user: config.user,

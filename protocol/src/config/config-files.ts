@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import type * as YamlModule from 'yaml';
 import { ConfigurationError } from '../errors.js';
 import { isPlainObject } from './merge.js';
 
@@ -44,7 +44,10 @@ export async function readConfigFile(file: string, cwd: string): Promise<ConfigF
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
-  const data = parseConfigText(text, formatOf(path), file);
+  const format = formatOf(path);
+  // The YAML parser is loaded only for a file that may be YAML: a JSON config never pays for it.
+  const yaml = format === 'json' ? undefined : await import('yaml');
+  const data = parseConfigText(text, format, file, yaml);
   if (!isPlainObject(data)) {
     const found = data === null || data === undefined ? 'it is empty' : `found ${Array.isArray(data) ? 'an array' : typeof data}`;
     throw new ConfigurationError(`the config file must hold an object of settings at the top level; ${found}`, {
@@ -62,23 +65,23 @@ function formatOf(path: string): Format | undefined {
   return undefined;
 }
 
-function parseConfigText(text: string, format: Format | undefined, file: string): unknown {
+function parseConfigText(text: string, format: Format | undefined, file: string, yaml: typeof YamlModule | undefined): unknown {
   let problem: SyntaxProblem;
   if (format === 'json') {
     const parsed = parseJson(text);
     if (parsed.ok) return parsed.value;
     problem = parsed.problem;
   } else if (format === 'yaml') {
-    const parsed = parseYaml(text);
+    const parsed = parseYaml(yaml as typeof YamlModule, text);
     if (parsed.ok) return parsed.value;
     problem = parsed.problem;
   } else {
     // Unknown extension: JSON first (stricter, so a JSON file gets JSON's error), then YAML.
     const json = parseJson(text);
     if (json.ok) return json.value;
-    const yaml = parseYaml(text);
-    if (yaml.ok) return yaml.value;
-    problem = /^\s*[[{]/.test(text) ? json.problem : yaml.problem;
+    const asYaml = parseYaml(yaml as typeof YamlModule, text);
+    if (asYaml.ok) return asYaml.value;
+    problem = /^\s*[[{]/.test(text) ? json.problem : asYaml.problem;
   }
   const where = problem.column === undefined ? '' : ` (column ${problem.column})`;
   throw new ConfigurationError(`the config file is not valid ${problem.format === 'json' ? 'JSON' : 'YAML'}${where}: ${problem.message}`, {
@@ -90,10 +93,10 @@ function parseConfigText(text: string, format: Format | undefined, file: string)
 
 type ParseResult = { ok: true; value: unknown } | { ok: false; problem: SyntaxProblem };
 
-function parseYaml(text: string): ParseResult {
-  const lineCounter = new LineCounter();
+function parseYaml(yaml: typeof YamlModule, text: string): ParseResult {
+  const lineCounter = new yaml.LineCounter();
   // prettyErrors would append the offending source line to the message; we only want its position.
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const document = yaml.parseDocument(text, { lineCounter, prettyErrors: false });
   const [error] = document.errors;
   if (error === undefined) return { ok: true, value: document.toJS() };
   const { line, col } = lineCounter.linePos(error.pos[0]);
