@@ -151,8 +151,9 @@ export class ZScoreFilter extends BoundsFilter {
 
 export interface IqrFilterState {
   kind: 'iqr';
-  firstQuartile: number;
-  thirdQuartile: number;
+  /** NaN (null once written as JSON) when fitted on nothing. */
+  firstQuartile: number | null;
+  thirdQuartile: number | null;
   multiplier: number;
 }
 
@@ -188,7 +189,8 @@ export class IqrFilter extends BoundsFilter {
   }
 
   static fromJSON(state: IqrFilterState): IqrFilter {
-    return new IqrFilter(state.firstQuartile, state.thirdQuartile, state.multiplier);
+    // A filter fitted on nothing keeps every value; its NaN quartiles come back from JSON as null.
+    return new IqrFilter(state.firstQuartile ?? Number.NaN, state.thirdQuartile ?? Number.NaN, state.multiplier);
   }
 }
 

@@ -123,6 +123,9 @@ describe('IqrFilter', () => {
     expect([filter.keep(-1e300), filter.keep(0), filter.keep(1e300), filter.isOutlier(5)]).toEqual([true, true, true, false]);
     const flat = ZScoreFilter.fit([4]);
     expect([flat.lower, flat.upper, flat.isOutlier(-1e300)]).toEqual([-Infinity, Infinity, false]);
+    // Saved and restored (params_file, STATE), it still keeps every value: its quartiles come back as null.
+    const restored = IqrFilter.fromJSON(JSON.parse(JSON.stringify(filter.toJSON())));
+    expect([restored.lower, restored.upper, restored.isOutlier(5), restored.isOutlier(-5)]).toEqual([-Infinity, Infinity, false, false]);
   });
 });
 
