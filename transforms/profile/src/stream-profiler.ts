@@ -23,7 +23,7 @@ import {
   BOX_PLOT_WHISKER_IQR,
   GOOD_QUALITY_VALIDITY,
   OUTLIER_Z_SCORE,
-  TIMESERIES_MAX_NULL_RATE,
+  datasetFigures,
   VALUE_COUNT_LIMIT,
   type ColumnStatistics,
   type ColumnType,
@@ -482,42 +482,11 @@ export class StreamProfiler {
   }
 
   private streamedDataset(columns: Record<string, ProfiledColumn>, columnTypes: Record<string, ColumnType>): StreamProfile['dataset'] {
-    const rowCount = this.rows;
-    const all = Object.values(columns);
-    const names = this.order.length;
-    const totalNulls = all.reduce((total, column) => total + column.null_value_count, 0);
-    const totalInvalid = all.reduce((total, column) => total + column.invalid_value_count, 0);
-    const emptyColumns = all.filter((column) => column.count === 0).length;
-    const cells = rowCount * names;
-    const completeness = 1 - rate(rate(totalNulls, names), rowCount);
-    const validity = completeness - rate(rate(totalInvalid, names), rowCount);
-    const distinctRows = Math.min(rowCount, this.rowHashes.estimate);
-    const duplicates = rowCount - distinctRows;
-    const timeseriesIndex = this.order.filter(
-      (name) => columnTypes[name] === 'datetime' && (columns[name] as ProfiledColumn).null_value_rate <= TIMESERIES_MAX_NULL_RATE,
-    );
+    const duplicates = this.rows - Math.min(this.rows, this.rowHashes.estimate);
+    const figures = datasetFigures(this.order, columns, columnTypes, this.rows, duplicates, this.completeRows);
     const estimated = ['duplicate_row_count', 'duplicate_row_rate', 'column_types'];
-    if (totalInvalid > 0) estimated.push('total_invalid_value_count', 'total_invalid_value_rate', 'validity');
-    return {
-      row_count: rowCount,
-      column_count: names,
-      duplicate_row_count: duplicates,
-      duplicate_row_rate: rate(duplicates, rowCount),
-      empty_column_count: emptyColumns,
-      empty_column_rate: rate(emptyColumns, names),
-      complete_row_count: this.completeRows,
-      complete_row_rate: rate(this.completeRows, rowCount),
-      total_null_value_count: totalNulls,
-      total_null_value_rate: rate(totalNulls, cells),
-      total_invalid_value_count: totalInvalid,
-      total_invalid_value_rate: rate(totalInvalid, cells),
-      completeness,
-      validity,
-      is_timeseries: timeseriesIndex.length > 0,
-      timeseries_index: timeseriesIndex,
-      column_types: columnTypes,
-      estimated,
-    };
+    if (figures.total_invalid_value_count > 0) estimated.push('total_invalid_value_count', 'total_invalid_value_rate', 'validity');
+    return { ...figures, estimated };
   }
 }
 
