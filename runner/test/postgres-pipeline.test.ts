@@ -65,7 +65,7 @@ suite(`tapline run: tap-postgres | target-postgres${gate.skipReason ? ` (SKIPPED
     await sql(
       `INSERT INTO "${source}".orders SELECT g, 'new ' || g, g * 2, timestamptz '2024-01-03 00:00:00+00' + g * interval '1 second' FROM generate_series(501, 510) g`,
     );
-    const loadedBefore = await sql(`SELECT id::int AS id, _sdc_batched_at AS at FROM "${destination}"."${stream}"`);
+    const loadedBefore = await sql(`SELECT id::int AS id, _sdc_batched_at::text AS at FROM "${destination}"."${stream}"`);
     const firstBatch = new Map(loadedBefore.map((row) => [row.id as number, String(row.at)]));
 
     const second = await runTapline(['run', pipeline]);
@@ -76,7 +76,7 @@ suite(`tapline run: tap-postgres | target-postgres${gate.skipReason ? ` (SKIPPED
     // Moved: the 5 changed and 10 new rows, nothing else. (tap-postgres reads rows with the bookmark's own
     // value again, at least once; here that row, id 500, is one of the changed ones and has moved on.)
     expect(second.lastLine).toMatch(/1 stream, 15 rows/);
-    const reloaded = (await sql(`SELECT id::int AS id, _sdc_batched_at AS at FROM "${destination}"."${stream}"`))
+    const reloaded = (await sql(`SELECT id::int AS id, _sdc_batched_at::text AS at FROM "${destination}"."${stream}"`))
       .filter((row) => firstBatch.get(row.id as number) !== String(row.at))
       .map((row) => row.id as number)
       .sort((a, b) => a - b);
