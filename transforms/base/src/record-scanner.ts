@@ -152,29 +152,35 @@ export function decodeBytes(bytes: Buffer, start: number, end: number): unknown 
   if (first === 116) return true;
   if (first === 102) return false;
   if (first === OPEN_BRACE || first === OPEN_BRACKET) return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
-  // Plain decimals (no exponent) read from their digits, no string: a mantissa below 2^53 is exact in
-  // a double and so is 10^f for f <= 22, so mantissa / 10^f is one correctly rounded division, the same
-  // double Number() gives for the text. Ids, counts, amounts and most shortest-form floats qualify.
-  const negative = first === MINUS;
-  let i = negative ? start + 1 : start;
-  if (end - i <= 17) {
-    let x = 0;
-    let point = -1;
-    for (; i < end; i += 1) {
-      const code = bytes[i] as number;
-      const digit = code - 48;
-      if (digit >= 0 && digit <= 9) x = x * 10 + digit;
-      else if (code === DOT && point < 0) point = i;
-      else break;
-    }
-    if (i === end && x < MAX_EXACT) {
-      const fraction = point < 0 ? 0 : end - point - 1;
-      const y = fraction === 0 ? x : x / (POWERS_OF_TEN[fraction] as number);
-      return negative ? -y : y;
-    }
-  }
+  const y = plainDecimal(bytes, start, end);
   // Number() reads a JSON number exactly as JSON.parse does.
-  return Number(bytes.toString('latin1', start, end));
+  return Number.isNaN(y) ? Number(bytes.toString('latin1', start, end)) : y;
+}
+
+/**
+ * The number `-? digits [. digits]` at [start, end) stands for, read from its digits without a string,
+ * or NaN when the text is not of that form or has too many digits. A mantissa below 2^53 is exact in a
+ * double and so is 10^f for f <= 16, so mantissa / 10^f is one correctly rounded division: the same double
+ * Number() gives for the text. Ids, counts, amounts and most shortest-form floats qualify.
+ */
+export function plainDecimal(bytes: Buffer, start: number, end: number): number {
+  const negative = bytes[start] === MINUS;
+  let i = negative ? start + 1 : start;
+  if (end - i > 17 || end === i) return Number.NaN;
+  let x = 0;
+  let point = -1;
+  for (; i < end; i += 1) {
+    const code = bytes[i] as number;
+    const digit = code - 48;
+    if (digit >= 0 && digit <= 9) x = x * 10 + digit;
+    else if (code === DOT && point < 0) point = i;
+    else return Number.NaN;
+  }
+  // A lone "." or "-" has no digit.
+  if (x >= MAX_EXACT || end - (negative ? start + 1 : start) === (point < 0 ? 0 : 1)) return Number.NaN;
+  const fraction = point < 0 ? 0 : end - point - 1;
+  const y = fraction === 0 ? x : x / (POWERS_OF_TEN[fraction] as number);
+  return negative ? -y : y;
 }
 
 /**
@@ -386,6 +392,23 @@ export class RecordScanner {
     const start = this.valueStarts[index] as number;
     const end = this.valueEnds[index] as number;
     return bytes[start] === QUOTE ? decodeString(bytes, start, end, this.stringFlags[index] as number) : decodeBytes(bytes, start, end);
+  }
+
+  /**
+   * value(), but a string holding a plain decimal (`"-12.50"`: no blank, sign, exponent or escape) as the
+   * number Number() reads it as, without making the string. For plans that read a `singer.decimal` column
+   * only as numbers and never write it back (see StreamPlan.numbersOnly).
+   */
+  numberOrValue(bytes: Buffer, index: number): unknown {
+    if (this.keyStarts[index] !== -1 && this.stringFlags[index] === 0) {
+      const start = this.valueStarts[index] as number;
+      const end = this.valueEnds[index] as number;
+      if (bytes[start] === QUOTE) {
+        const x = plainDecimal(bytes, start + 1, end - 1);
+        if (!Number.isNaN(x)) return x;
+      }
+    }
+    return this.value(bytes, index);
   }
 }
 

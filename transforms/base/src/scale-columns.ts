@@ -156,6 +156,8 @@ export function planScaledColumns<P>(
     columns: columns.map((column) => column.name),
     observeValues,
     transformValues,
+    // read() takes a plain decimal string as Number() does, and a scaled decimal is always new text.
+    numbersOnly: columns.map((column) => column.kind === 'decimal_string'),
     observe(record, line) {
       observeValues(valuesOf(record), line);
     },

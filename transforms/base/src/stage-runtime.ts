@@ -71,6 +71,14 @@ export interface StreamPlan<Params = unknown> {
    */
   observeValues?(values: readonly unknown[], line: number): void;
   /**
+   * With observeValues / transformValues: per position of `columns`, true where the plan does with a string
+   * holding a plain decimal exactly what it does with the number Number() reads from it (a `singer.decimal`
+   * column read as numbers). There such a string (`"12.50"`) may be handed over as that number, decoded
+   * from its digits without making the string. A plan that sets such a column writes its own new value;
+   * one that leaves it leaves the line's text as it came.
+   */
+  numbersOnly?: readonly boolean[];
+  /**
    * With `columns` and `transformValues`: once fitted (or restored), the columns `transformValues` needs,
    * when they are fewer than `columns` (which `observeValues` needs all of); `transformValues` then gets
    * `values[i]` = the value of emitColumns()[i]. Saves decoding values only the fit looks at.
@@ -428,7 +436,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
     const values = state.values;
     const count = scanner.columns.length;
-    for (let i = 0; i < count; i += 1) values[i] = scanner.value(bytes, i);
+    const numbers = plan.numbersOnly;
+    for (let i = 0; i < count; i += 1) values[i] = numbers !== undefined && numbers[i] === true ? scanner.numberOrValue(bytes, i) : scanner.value(bytes, i);
     if (plan.observeValues) {
       plan.observeValues(values, line);
       return;
@@ -670,7 +679,9 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     const count = scanner.columns.length;
     const values = state.values;
     const before = state.before;
-    for (let i = 0; i < count; i += 1) before[i] = values[i] = scanner.value(bytes, i);
+    // numbersOnly is by position of the plan's columns, which are the scanner's unless emitColumns chose fewer.
+    const numbers = state.emitMap === undefined ? state.plan.numbersOnly : undefined;
+    for (let i = 0; i < count; i += 1) before[i] = values[i] = numbers !== undefined && numbers[i] === true ? scanner.numberOrValue(bytes, i) : scanner.value(bytes, i);
     if (!transform(values, line)) {
       state.dropped += 1;
       return;

@@ -312,6 +312,8 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
       columns: flag === undefined ? columns.map((column) => column.name) : [...columns.map((column) => column.name), flag],
 
       observeValues,
+      // The modelled columns are read as numbers and never written (the flag, last, is).
+      numbersOnly: columns.map(() => true),
       observe(record) {
         observeValues(valuesOf(record));
       },
