@@ -242,15 +242,11 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
     const valuesOf = (record: Record<string, unknown>): unknown[] => columns.map((column) => record[column.name]);
 
     const observeValues = (values: readonly unknown[]): void => {
-      if (moments) {
+      const perColumn = moments ?? quartiles;
+      if (perColumn) {
         for (let d = 0; d < dimensions; d += 1) {
           const x = readNumber(values[d], kinds[d] as NumericKind);
-          if (x !== null) (moments[d] as MomentsAccumulator).add(x);
-        }
-      } else if (quartiles) {
-        for (let d = 0; d < dimensions; d += 1) {
-          const x = readNumber(values[d], kinds[d] as NumericKind);
-          if (x !== null) (quartiles[d] as BoundedQuantiles).add(x);
+          if (x !== null) (perColumn[d] as MomentsAccumulator | BoundedQuantiles).add(x);
         }
       } else if (sample) {
         // A row of its own: the sample may keep it.
@@ -312,8 +308,8 @@ export const outliersStage: StageDefinition<OutliersOptions, OutliersParams> = {
       columns: flag === undefined ? columns.map((column) => column.name) : [...columns.map((column) => column.name), flag],
 
       observeValues,
-      // The modelled columns are read as numbers and never written (the flag, last, is).
-      numbersOnly: columns.map(() => true),
+      // readNumber takes a singer.decimal string as Number() does (a string in another column is missing).
+      numbersOnly: columns.map((column) => column.kind === 'decimal_string'),
       observe(record) {
         observeValues(valuesOf(record));
       },

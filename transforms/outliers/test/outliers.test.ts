@@ -51,6 +51,19 @@ describe('transform-outliers', () => {
     });
   }
 
+  it('a string in an integer column is missing, not modelled, whether the line is read from its bytes or parsed', async () => {
+    const schema = JSON.stringify({ type: 'SCHEMA', stream: 's', schema: { type: 'object', properties: { x: { type: ['integer', 'null'] } } }, key_properties: [] });
+    const records = Array.from({ length: 50 }, (_, i) => JSON.stringify({ type: 'RECORD', stream: 's', record: { x: i % 5 } }));
+    for (const odd of ['{"type":"RECORD","stream":"s","record":{"x":"1000"}}', '{"type": "RECORD", "stream": "s", "record": {"x": "1000"}}']) {
+      const file = join(dir, `string-in-integer-${configs}.jsonl`);
+      await writeFile(file, `${[schema, ...records, odd].join('\n')}\n`);
+      const result = await run({ method: 'zscore' }, file);
+      expect(result.code, result.stderr).toBe(0);
+      expect(lines(result.stdout).at(-1)).toBe(odd);
+      expect(result.stderr).toMatch(/0 of 51 rows dropped/);
+    }
+  });
+
   it('flag: keeps every row, adds the boolean column to SCHEMA and records', async () => {
     const result = await run({ method: 'iqr', action: 'flag', flag_column: 'odd' }, fixture('known-outliers'));
     expect(result.code, result.stderr).toBe(0);
