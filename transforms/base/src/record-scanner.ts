@@ -11,6 +11,13 @@
  * on unchanged.
  */
 import { numberKind } from '@tapline/protocol';
+import { decimalAt } from './decimal-bytes.js';
+
+/**
+ * Numbers of at most this many characters are read from their digits (decimalAt); longer ones, mostly
+ * floats of 17 significant digits, whose mantissa is past 2^53 anyway, go to Number() without the scan.
+ */
+const SHORT_NUMBER = 18;
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -20,12 +27,6 @@ const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const COMMA = 44;
 const COLON = 58;
-const MINUS = 45;
-const DOT = 46;
-/** 2^53: every integer below it is exact in a double. */
-const MAX_EXACT = 2 ** 53;
-/** 10^0 .. 10^16, all exact in a double (a plain decimal of 17 characters has at most 15 fraction digits). */
-const POWERS_OF_TEN = Array.from({ length: 17 }, (_, f) => 10 ** f);
 
 function isSpace(code: number | undefined): boolean {
   return code === 32 || code === 9 || code === 10 || code === 13;
@@ -152,35 +153,10 @@ export function decodeBytes(bytes: Buffer, start: number, end: number): unknown 
   if (first === 116) return true;
   if (first === 102) return false;
   if (first === OPEN_BRACE || first === OPEN_BRACKET) return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
-  const y = plainDecimal(bytes, start, end);
-  // Number() reads a JSON number exactly as JSON.parse does.
+  // Longer numbers (a float's 17 digits) are past the exact fast path anyway: Number() at once.
+  const y = end - start <= SHORT_NUMBER ? decimalAt(bytes, start, end) : Number.NaN;
+  // Beyond the fast path's reach it asked Number(), which reads a JSON number exactly as JSON.parse does.
   return Number.isNaN(y) ? Number(bytes.toString('latin1', start, end)) : y;
-}
-
-/**
- * The number `-? digits [. digits]` at [start, end) stands for, read from its digits without a string,
- * or NaN when the text is not of that form or has too many digits. A mantissa below 2^53 is exact in a
- * double and so is 10^f for f <= 16, so mantissa / 10^f is one correctly rounded division: the same double
- * Number() gives for the text. Ids, counts, amounts and most shortest-form floats qualify.
- */
-export function plainDecimal(bytes: Buffer, start: number, end: number): number {
-  const negative = bytes[start] === MINUS;
-  let i = negative ? start + 1 : start;
-  if (end - i > 17 || end === i) return Number.NaN;
-  let x = 0;
-  let point = -1;
-  for (; i < end; i += 1) {
-    const code = bytes[i] as number;
-    const digit = code - 48;
-    if (digit >= 0 && digit <= 9) x = x * 10 + digit;
-    else if (code === DOT && point < 0) point = i;
-    else return Number.NaN;
-  }
-  // A lone "." or "-" has no digit.
-  if (x >= MAX_EXACT || end - (negative ? start + 1 : start) === (point < 0 ? 0 : 1)) return Number.NaN;
-  const fraction = point < 0 ? 0 : end - point - 1;
-  const y = fraction === 0 ? x : x / (POWERS_OF_TEN[fraction] as number);
-  return negative ? -y : y;
 }
 
 /**
@@ -395,8 +371,8 @@ export class RecordScanner {
   }
 
   /**
-   * value(), but a string holding a plain decimal (`"-12.50"`: no blank, sign, exponent or escape) as the
-   * number Number() reads it as, without making the string. For plans that read a `singer.decimal` column
+   * value(), but a string holding a decimal (`"-12.50"`, `"1e3"`: no blank or escape) as the finite number
+   * Number() reads it as, without making the string. For plans that read a `singer.decimal` column
    * only as numbers and never write it back (see StreamPlan.numbersOnly).
    */
   numberOrValue(bytes: Buffer, index: number): unknown {
@@ -404,8 +380,9 @@ export class RecordScanner {
       const start = this.valueStarts[index] as number;
       const end = this.valueEnds[index] as number;
       if (bytes[start] === QUOTE) {
-        const x = plainDecimal(bytes, start + 1, end - 1);
-        if (!Number.isNaN(x)) return x;
+        // Only finite numbers: a text such as "1e400" goes as the string, for the plan's own check.
+        const x = end - start - 2 <= SHORT_NUMBER ? decimalAt(bytes, start + 1, end - 1) : Number.NaN;
+        if (Number.isFinite(x)) return x;
       }
     }
     return this.value(bytes, index);

@@ -398,9 +398,9 @@ describe('decodeBytes', () => {
 });
 
 describe('RecordScanner.numberOrValue', () => {
-  it('gives a string holding a plain decimal as the number Number() reads, and any other value as value() does', () => {
+  it('gives a string holding a decimal as the finite number Number() reads, and any other value as value() does', () => {
     const texts = ['12.50', '-0', '0', '00012', '.5', '5.', '-.5', '9007199254740991', '9007199254740993', '123456789012345678', '0.1234567890123456',
-      '.', '-', '', ' 1', '1 ', '+1', '1e5', '1.2.3', 'NaN', 'Infinity', '12a', 'é1', '1\\u0030'];
+      '.', '-', '', ' 1', '1 ', '+1', '1e5', '1e400', '1.2.3', 'NaN', 'Infinity', '12a', 'é1', '1\\u0030'];
     const scanner = new RecordScanner(['v', 'n']);
     for (const text of texts) {
       const line = `{"type":"RECORD","stream":"s","record":{"v":"${text}","n":${text === '' || !/^-?\d/.test(text) ? 1 : 7}}}`;
@@ -410,10 +410,10 @@ describe('RecordScanner.numberOrValue', () => {
       const value = scanner.value(bytes, 0);
       const number = scanner.numberOrValue(bytes, 0);
       if (typeof number === 'number') {
-        // Only plain decimals are read from their digits, and to the double Number() gives.
-        expect(/^-?(\d+\.?\d*|\.\d+)$/.test(text), text).toBe(true);
+        // Only decimals are read from their digits, and to the double Number() gives.
+        expect(/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text), text).toBe(true);
         expect(Object.is(number, Number(value)), text).toBe(true);
-      } else expect(number, text).toBe(value); // longer ones (beyond 2^53) and any other text: as value()
+      } else expect(number, text).toBe(value); // any other text (and 1e400, not finite): as value()
       // The usual decimals take the fast path.
       if (texts.indexOf(text) < 8) expect(typeof number, text).toBe('number');
       expect(scanner.numberOrValue(bytes, 1)).toBe(scanner.value(bytes, 1)); // numbers stay what decodeBytes gives

@@ -9,10 +9,9 @@
  * every top-level string is printable ASCII without escapes.
  */
 import { plainStringEnd } from '@tapline/protocol';
-import { startsWith } from '@tapline/transform-base';
+import { decimalAt, decimalValue, exponentEnd, lastExponent, startsWith } from '@tapline/transform-base';
 
 const QUOTE = 34;
-const PLUS = 43;
 const COMMA = 44;
 const MINUS = 45;
 const DOT = 46;
@@ -24,75 +23,11 @@ const CLOSE_BRACKET = 93;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 
-/** Powers of ten that are exact doubles (10^22 is the largest). */
-const EXACT_POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
-const TWO_POW_53 = 2 ** 53;
-
 /** Returned when the bytes alone cannot give the answer; the caller decodes the value instead. */
 export const UNDECIDED = Symbol('undecided');
 
 function isDigit(code: number | undefined): boolean {
   return code !== undefined && code >= ZERO && code <= NINE;
-}
-
-/** The exponent exponentEnd read last. */
-let exponent = 0;
-
-/** After an `e` or `E`: one past the exponent `[+-]? digits`, its value in `exponent`; or -1 without digits. */
-function exponentEnd(bytes: Buffer, index: number, end: number): number {
-  let i = index;
-  const sign = i < end && bytes[i] === MINUS ? -1 : 1;
-  if (i < end && (bytes[i] === PLUS || bytes[i] === MINUS)) i += 1;
-  const first = i;
-  let value = 0;
-  for (; i < end && isDigit(bytes[i]); i += 1) if (value < 1e6) value = value * 10 + ((bytes[i] as number) - ZERO);
-  exponent = sign * value;
-  return i === first ? -1 : i;
-}
-
-/**
- * mantissa * 10^scale, negated when `negative`, for the number written at [start, end). Exact when the
- * digits fit in 53 bits and the power of ten is an exact double (one correctly rounded multiplication or
- * division: Clinger's fast path); other numbers are left to `Number()` on the text, which rounds correctly too.
- */
-function decimalValue(mantissa: number, scale: number, negative: boolean, bytes: Buffer, start: number, end: number): number {
-  // Every partial mantissa is below the final one, so all were exact when the final one is below 2^53.
-  if (mantissa >= TWO_POW_53 || scale > 22 || scale < -22) return Number(bytes.toString('latin1', start, end));
-  const value = scale >= 0 ? mantissa * (EXACT_POWERS_OF_TEN[scale] as number) : mantissa / (EXACT_POWERS_OF_TEN[-scale] as number);
-  return negative ? -value : value;
-}
-
-/**
- * The decimal number written at [start, end): `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`
- * (JSON numbers and the plain decimals `Number()` reads), or NaN when the bytes are not of that form.
- */
-function decimalAt(bytes: Buffer, start: number, end: number): number {
-  let i = start;
-  const sign = bytes[i];
-  if (sign === PLUS || sign === MINUS) i += 1;
-  let mantissa = 0;
-  let digits = 0;
-  for (; i < end; i += 1, digits += 1) {
-    const digit = (bytes[i] as number) - ZERO;
-    if (digit < 0 || digit > 9) break;
-    mantissa = mantissa * 10 + digit;
-  }
-  let scale = 0;
-  if (i < end && bytes[i] === DOT) {
-    for (i += 1; i < end; i += 1, digits += 1, scale -= 1) {
-      const digit = (bytes[i] as number) - ZERO;
-      if (digit < 0 || digit > 9) break;
-      mantissa = mantissa * 10 + digit;
-    }
-  }
-  if (digits === 0) return Number.NaN;
-  if (i < end && (bytes[i] === 101 || bytes[i] === 69) /* e E */) {
-    i = exponentEnd(bytes, i + 1, end);
-    if (i < 0) return Number.NaN;
-    scale += exponent;
-  }
-  if (i !== end) return Number.NaN;
-  return decimalValue(mantissa, scale, sign === MINUS, bytes, start, end);
 }
 
 /**
@@ -133,7 +68,7 @@ export function jsonNumberEnd(bytes: Buffer, index: number, end: number, values:
   if (i < end && (bytes[i] === 101 || bytes[i] === 69) /* e E */) {
     i = exponentEnd(bytes, i + 1, end);
     if (i < 0) return -1;
-    scale += exponent;
+    scale += lastExponent();
   }
   values[slot] = decimalValue(mantissa, scale, negative, bytes, index, i);
   return i;
@@ -255,14 +190,6 @@ function canonicalValueEnd(bytes: Buffer, index: number, end: number, depth: num
     default:
       return canonicalIntegerEnd(bytes, index, end);
   }
-}
-
-/**
- * One past the object or array at `index` when it is written exactly as JSON.stringify would write its
- * decoded value (see isCanonicalJson), else -1.
- */
-export function canonicalJsonEnd(bytes: Buffer, index: number, end: number): number {
-  return canonicalValueEnd(bytes, index, end, 0);
 }
 
 /**
