@@ -77,29 +77,13 @@ export class ColumnAccumulator {
 
   /** Returns whether the value is missing (the caller tracks complete rows). */
   add(value: unknown): boolean {
-    if (value === null || value === undefined) {
-      this.nulls.add(true);
-      this.lastHash = -1;
-      return true;
-    }
+    if (value === null || value === undefined) return this.addNull();
     switch (typeof value) {
       case 'number':
-        if (Number.isNaN(value)) {
-          this.nulls.add(true);
-          this.lastHash = -1;
-          return true;
-        }
-        this.nulls.add(false);
-        this.addNumber(value);
-        this.count(value, (this.lastHash = hashNumber(value)));
-        return false;
+        return Number.isNaN(value) ? this.addNull() : this.addJsonNumber(value);
       case 'string': {
         const first = value.charCodeAt(0);
-        if ((value.length === 0 || mayBeMissing(first, value.charCodeAt(value.length - 1))) && isMissingValue(value)) {
-          this.nulls.add(true);
-          this.lastHash = -1;
-          return true;
-        }
+        if ((value.length === 0 || mayBeMissing(first, value.charCodeAt(value.length - 1))) && isMissingValue(value)) return this.addNull();
         this.nulls.add(false);
         // Decimal strings (`singer.decimal`, "7530.81"): Number() reads plain ones; thousands commas,
         // currencies and percents do not read, and the column then takes its numbers from the sample.
@@ -112,12 +96,9 @@ export class ColumnAccumulator {
       case 'boolean':
         return this.addBoolean(value);
       default:
-        this.nulls.add(false);
-        this.structuredCount += 1;
         // JSON.stringify, not the key-sorted form: 4x cheaper; the same object with its keys reordered then
         // counts as a different row in the estimated duplicate count (the exact tier sorts keys).
-        this.lastHash = hashString(JSON.stringify(value), TAG_STRUCTURED);
-        return false;
+        return this.addStructured(hashString(JSON.stringify(value), TAG_STRUCTURED));
     }
   }
 
@@ -131,7 +112,7 @@ export class ColumnAccumulator {
     if (first === QUOTE) return this.addPlainString(bytes, start + 1, end - 1, hashAsciiBytes(bytes, start + 1, end - 1, TAG_STRING));
     if (first === MINUS || (first >= 48 && first <= 57)) return this.addJsonNumber(jsonNumberAt(bytes, start, end));
     if (first === 110 /* null */) return this.addNull();
-    if (first === 116 /* true */ || first === 102 /* false */) return this.add(first === 116);
+    if (first === 116 /* true */ || first === 102 /* false */) return this.addBoolean(first === 116);
     // An object or an array: its bytes are the JSON.stringify text add() would hash, when canonical.
     const hash = hashAsciiBytes(bytes, start, end, TAG_STRUCTURED);
     const known = this.canonicalTexts.get(hash);
@@ -157,7 +138,7 @@ export class ColumnAccumulator {
     return true;
   }
 
-  /** add() of a JSON number's value (never NaN). */
+  /** add() of a number that is not NaN (a JSON number's value). */
   addJsonNumber(x: number): boolean {
     this.nulls.add(false);
     this.addNumber(x);

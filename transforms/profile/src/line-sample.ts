@@ -71,7 +71,7 @@ export class LineSample {
     }
   }
 
-  /** Drops the lines (their memory can go); the sample takes no more. */
+  /** Drops the lines (their memory can go); the sample must not be offered more afterwards. */
   release(): void {
     this.blocks.length = 0;
     this.slotBlock = new Int32Array(0);

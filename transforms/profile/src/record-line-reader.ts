@@ -10,14 +10,15 @@
  * SCHEMA declares, each at most once (JSON.parse keeps the last of repeated keys; such a line goes to the
  * codec); printable ASCII strings without escapes; JSON numbers; literals; objects and arrays of
  * printable ASCII without escapes, proven valid by being canonical (as JSON.stringify writes them) or by
- * JSON.parse, once per distinct text; and after the record the same envelope members as an earlier
+ * JSON.parse, once per distinct text (up to 256 texts of at most 256 bytes per property are remembered;
+ * others are checked on every line); and after the record the same envelope members as an earlier
  * line, or members that pass the codec's check of them. Nothing is fed to a column before the whole
  * line is read, so a line it gives up on is read again from the start by the codec.
  */
 import { envelopeTailMembers, type RecordCodec } from '@tapline/protocol';
 import { HASH_PRIME_A, HASH_PRIME_B, hashLaneA, hashLaneB, hashOfLanes, hashString } from './distinct-sketch.js';
 import { TAG_STRING, TAG_STRUCTURED } from './column-accumulator.js';
-import { canonicalJsonEnd, jsonNumberEnd } from './value-bytes.js';
+import { isCanonicalJson, jsonNumberEnd } from './value-bytes.js';
 
 /** What `kinds[i]` says of property i's value in the line read last. */
 export const ABSENT = 0;
@@ -237,7 +238,7 @@ export class RecordLineReader {
           hash = known.hash;
         } else {
           const textHash = structuredHash;
-          if (canonicalJsonEnd(bytes, i, end) === j) {
+          if (isCanonicalJson(bytes, i, j)) {
             hash = textHash;
           } else {
             let value: unknown;

@@ -15,7 +15,6 @@ import {
   inferColumnType,
   isMissingValue,
   numericValuesOf,
-  isoDateTime,
   parseDateLike,
   Mulberry32,
   computeColumnStatistics,
@@ -550,8 +549,7 @@ function datetimeHistogram(values: readonly unknown[]): Histogram | undefined {
     if (typeof value !== 'string') continue;
     let instant = read.get(value);
     if (instant === undefined) {
-      // The ISO forms taps write are read by hand; parseDateLike would find the same instant.
-      instant = isoDateTime(value) ?? parseDateLike(stripQuotes(value));
+      instant = parseDateLike(stripQuotes(value));
       read.set(value, instant);
     }
     if (instant !== null) instants.push(instant);
