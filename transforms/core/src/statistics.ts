@@ -458,10 +458,8 @@ function listStatistics(values: readonly unknown[]): ListStatistics | undefined 
 /** What a column reports of its value counts. */
 export interface ValueFrequencies {
   distinct: number;
-  /** The most frequent values (VALUE_COUNT_LIMIT of them, unless asked for fewer). */
+  /** The most frequent values (VALUE_COUNT_LIMIT of them, unless asked for fewer): the mode first, the lowest on ties. */
   top: ValueCount[];
-  /** The most frequent value, the lowest on ties (a copy of top[0]). */
-  mode: ValueCount | undefined;
 }
 
 function countedValues(present: readonly unknown[]): ValueFrequencies {
@@ -469,9 +467,7 @@ function countedValues(present: readonly unknown[]): ValueFrequencies {
   const frequencies = new FrequencyCounter(Infinity, false);
   for (const value of present) frequencies.add(value);
   // Never overflowed (no cap): the mode is the first of the top values.
-  const top = frequencies.top(VALUE_COUNT_LIMIT);
-  const first = top[0];
-  return { distinct: frequencies.distinctCount, top, mode: first === undefined ? undefined : { value: first.value, count: first.count } };
+  return { distinct: frequencies.distinctCount, top: frequencies.top(VALUE_COUNT_LIMIT) };
 }
 
 /**
@@ -500,8 +496,7 @@ export function countSortedNumbers(sorted: ArrayLike<number>, inOrder: readonly 
     top.splice(at, 0, { value, count });
     if (top.length > limit) top.pop();
   }
-  const first = top[0];
-  return { distinct, top, mode: first === undefined ? undefined : { value: first.value, count: first.count } };
+  return { distinct, top };
 }
 
 /** Every statistic the reference reports for one column; the type is detected when not given. */
@@ -549,7 +544,7 @@ export function computeColumnStatistics(name: string, values: readonly unknown[]
   const completeness = 1 - nullRate;
   const validity = completeness - invalidRate;
   // fix: the reference computes `count / rows if mode else 0`, so a mode of false or 0 reported ratio 0.
-  const mode = frequencies.mode;
+  const mode = frequencies.top[0];
   const statistics: ColumnStatistics = {
     column: name,
     type,

@@ -263,7 +263,7 @@ export function modeOf(values: readonly unknown[]): ValueCount | undefined {
     const sorted = new Float64Array(present);
     let at = 0;
     for (const value of values) if (typeof value === 'number' && !isMissingValue(value)) sorted[at++] = value;
-    return countSortedNumbers(sorted.sort(), values, 1).mode;
+    return countSortedNumbers(sorted.sort(), values, 1).top[0];
   }
   const counter = new FrequencyCounter(Infinity, false);
   for (const value of values) if (!isMissingValue(value)) counter.add(value);
