@@ -9,13 +9,6 @@ import type ssh2Module from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
 import { ConfigurationError, ConnectionError, type JsonSchema, type Logger } from '@tapline/protocol';
 
-/** ssh2, loaded with the first tunnel: a program that opens none (or only prints --about) never pays for it. */
-let ssh2: typeof ssh2Module | undefined;
-async function loadSsh2(): Promise<typeof ssh2Module> {
-  ssh2 ??= (await import('ssh2')).default;
-  return ssh2;
-}
-
 export interface SshTunnelConfig {
   /** `false` turns the tunnel off without deleting its settings. Default: on when the section is present. */
   enabled?: boolean;
@@ -90,7 +83,9 @@ export async function openTunnel(config: SshTunnelConfig | undefined, destinatio
   const sshPort = config.port ?? 22;
   const via = `${config.username}@${config.host}:${sshPort}`;
   const target = `${destination.host}:${destination.port}`;
-  const client = await connectSsh(await loadSsh2(), config, sshPort, via, logger);
+  // Loaded with a tunnel: a program that opens none (or only prints --about) never pays for ssh2.
+  const { default: ssh } = await import('ssh2');
+  const client = await connectSsh(ssh, config, sshPort, via, logger);
 
   const sockets = new Set<Socket>();
   let sshAlive = true;
