@@ -450,7 +450,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
 
   /**
    * Show a fitting plan its records once more (see StreamPlan.observeAgain). They are all in the spool, in
-   * order, with the scan of each line that was scanned, so that nothing is scanned or parsed twice.
+   * order, with the scan of each line that was scanned, so that such a line is not scanned again (a line
+   * that had to be parsed in full, such as json.dumps-spaced ones, is parsed again).
    */
   private observeHeld(state: PlanState): void {
     const tag = state.id * 4 + RECORD;
@@ -817,7 +818,7 @@ export function stageProgram<Options extends BaseStreamOptions, Params>(
     configSchema: options.configSchema,
     capabilities: options.capabilities ?? ['state'],
     // Peak RSS near the live data (~50-100 MB) rather than growing towards 4x it over a long stream:
-    // impute auto on 10M records 364 -> 264 MB. 100% would save another ~10% of RSS but cost normalize
+    // impute auto, when it gathered every statistic in one pass, on 10M records 364 -> 264 MB. 100% would save another ~10% of RSS but cost normalize
     // ~10% more CPU in collections; 150% costs it ~3%.
     heapGrowingPercent: STAGE_HEAP_GROWING_PERCENT,
     run: (context) => runStage(context, options.stage),
