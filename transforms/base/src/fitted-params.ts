@@ -18,18 +18,46 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The key of a fitted integer beyond 2^53 as saved: `{"$bigint": "9223372036854775807"}`. */
+const BIGINT_KEY = '$bigint';
+
+/**
+ * Params as saved: an exact integer beyond 2^53 (an imputed id, say) as `{"$bigint": "<digits>"}`, so that
+ * it survives any state store, including ones that read JSON numbers as doubles.
+ */
+export function savedForm(value: unknown): unknown {
+  if (typeof value === 'bigint') return { [BIGINT_KEY]: value.toString() };
+  if (Array.isArray(value)) return value.some((item) => typeof item === 'bigint' || (typeof item === 'object' && item !== null)) ? value.map(savedForm) : value;
+  if (!isObject(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = savedForm(value[key]);
+  return copy;
+}
+
+/** Params as read back: savedForm undone. */
+export function revivedForm(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(revivedForm);
+  if (!isObject(value)) return value;
+  const keys = Object.keys(value);
+  const digits = value[BIGINT_KEY];
+  if (keys.length === 1 && typeof digits === 'string' && /^-?\d+$/.test(digits)) return BigInt(digits);
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) copy[key] = revivedForm(value[key]);
+  return copy;
+}
+
 /** The stage's params inside a state value, or undefined when it holds none (or another version). */
 export function paramsFromState(stateValue: unknown, stageKey: string): Record<string, unknown> | undefined {
   if (!isObject(stateValue)) return undefined;
   const saved = stateValue[stageKey];
   if (!isObject(saved) || saved.version !== PARAMS_VERSION || !isObject(saved.streams)) return undefined;
-  return saved.streams;
+  return revivedForm(saved.streams) as Record<string, unknown>;
 }
 
 /** A copy of the state value with the stage's params set; non-object states are returned unchanged. */
 export function stateWithParams(stateValue: unknown, stageKey: string, streams: Record<string, unknown>): unknown {
   if (!isObject(stateValue)) return stateValue;
-  const saved: SavedParams = { version: PARAMS_VERSION, streams };
+  const saved: SavedParams = { version: PARAMS_VERSION, streams: savedForm(streams) as Record<string, unknown> };
   return { ...stateValue, [stageKey]: saved };
 }
 
@@ -65,7 +93,7 @@ export async function readParamsFile(path: string, stageKey: string): Promise<Re
 /** Write atomically: a reader sees the old file or the new one, never half of one. */
 export async function writeParamsFile(path: string, stageKey: string, streams: Record<string, unknown>): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
-  const body = { stage: stageKey, version: PARAMS_VERSION, streams };
+  const body = { stage: stageKey, version: PARAMS_VERSION, streams: savedForm(streams) };
   await writeFile(temporary, `${JSON.stringify(body, null, 2)}\n`, 'utf8');
   await rename(temporary, path);
 }

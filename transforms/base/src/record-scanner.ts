@@ -12,6 +12,7 @@
  */
 import { numberKind } from '@tapline/protocol';
 import { decimalAt } from './decimal-bytes.js';
+import { parseExact } from './exact-json.js';
 
 /**
  * Numbers of at most this many characters are read from their digits (decimalAt); longer ones, mostly
@@ -20,6 +21,7 @@ import { decimalAt } from './decimal-bytes.js';
 const SHORT_NUMBER = 18;
 
 const QUOTE = 34;
+const MINUS = 45;
 const BACKSLASH = 92;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
@@ -140,10 +142,12 @@ function isDecodable(bytes: Buffer, start: number, end: number): boolean {
 }
 
 /**
- * The value at [start, end), decoded as JSON.parse would; the caller has checked it with isDecodable
- * (objects and arrays go through JSON.parse, which throws on what is malformed inside them).
+ * The value at [start, end), decoded as parseExact would (JSON.parse, with integers beyond 2^53 as exact
+ * bigints); the caller has checked it with isDecodable (objects and arrays go through parseExact, which
+ * throws JSON.parse's error on what is malformed inside them). With `exact` false, exactly JSON.parse's
+ * value (every number a double), for readers that only count and summarize.
  */
-export function decodeBytes(bytes: Buffer, start: number, end: number): unknown {
+export function decodeBytes(bytes: Buffer, start: number, end: number, exact = true): unknown {
   const first = bytes[start] as number;
   if (first === QUOTE) {
     stringEnd(bytes, start, end);
@@ -152,11 +156,22 @@ export function decodeBytes(bytes: Buffer, start: number, end: number): unknown 
   if (first === 110) return null;
   if (first === 116) return true;
   if (first === 102) return false;
-  if (first === OPEN_BRACE || first === OPEN_BRACKET) return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) return exact ? parseExact(bytes.toString('utf8', start, end)) : (JSON.parse(bytes.toString('utf8', start, end)) as unknown);
   // Longer numbers (a float's 17 digits) are past the exact fast path anyway: Number() at once.
-  const y = end - start <= SHORT_NUMBER ? decimalAt(bytes, start, end) : Number.NaN;
+  const x = end - start <= SHORT_NUMBER ? decimalAt(bytes, start, end) : Number.NaN;
   // Beyond the fast path's reach it asked Number(), which reads a JSON number exactly as JSON.parse does.
-  return Number.isNaN(y) ? Number(bytes.toString('latin1', start, end)) : y;
+  const y = Number.isNaN(x) ? Number(bytes.toString('latin1', start, end)) : x;
+  // An integer beyond 2^53 is exact as a bigint (see exact-json.ts), as parseExact reads it.
+  return exact && (y > Number.MAX_SAFE_INTEGER || y < -Number.MAX_SAFE_INTEGER) ? largeNumber(bytes, start, end, y) : y;
+}
+
+/** A number beyond 2^53 at [start, end): the exact bigint when it is written as an integer, else `y`. */
+function largeNumber(bytes: Buffer, start: number, end: number, y: number): number | bigint {
+  for (let i = bytes[start] === MINUS ? start + 1 : start; i < end; i += 1) {
+    const code = bytes[i] as number;
+    if (code < 48 || code > 57) return y;
+  }
+  return BigInt(bytes.toString('latin1', start, end));
 }
 
 /**

@@ -13,7 +13,7 @@ export interface RowValues {
   value(i: number): unknown;
   /** isMissingValue(value(i)): absent, null, NaN, or a string that is empty once blanks and quotes are stripped. */
   missing(i: number): boolean;
-  /** Whether value(i) is a number. */
+  /** Whether value(i) is a JSON number: a number, or a bigint for an integer beyond 2^53. */
   isNumber(i: number): boolean;
   /** Write `value` for column i instead (in transformRow); value(i) then returns it. */
   set(i: number, value: unknown): void;
@@ -32,7 +32,8 @@ export class ArrayRow implements RowValues {
   }
 
   isNumber(i: number): boolean {
-    return typeof this.values[i] === 'number';
+    const value = this.values[i];
+    return typeof value === 'number' || typeof value === 'bigint';
   }
 
   set(i: number, value: unknown): void {
@@ -92,7 +93,8 @@ export class LazyRow implements RowValues {
   }
 
   isNumber(i: number): boolean {
-    if (this.values[i] !== UNREAD) return typeof this.values[i] === 'number';
+    const value = this.values[i];
+    if (value !== UNREAD) return typeof value === 'number' || typeof value === 'bigint';
     const scanner = this.scanner as RecordScanner;
     if (scanner.keyStarts[i] === -1) return false;
     const first = this.bytes[scanner.valueStarts[i] as number] as number;

@@ -103,6 +103,8 @@ export function planScaledColumns<P>(
 
   const read = (value: unknown, column: ColumnState<P>, line: number): number | undefined => {
     if (typeof value === 'number') return value;
+    // An integer beyond 2^53 (exact as a bigint): scaled as the nearest double, like any other number.
+    if (typeof value === 'bigint') return Number(value);
     if (column.kind === 'decimal_string' && typeof value === 'string') {
       // The common case first: a decimal that reads as a finite number is neither a non-finite text nor
       // blank (blank reads as 0, so only a 0 needs the blank check).

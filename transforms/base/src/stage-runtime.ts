@@ -32,6 +32,7 @@ import {
   type SchemaMessage,
   type StateMessage,
 } from '@tapline/protocol';
+import { mayHoldLongInteger, parseExact, stringifyExact } from './exact-json.js';
 import { paramsFromState, readParamsFile, stateWithParams, writeParamsFile } from './fitted-params.js';
 import { LineOutput } from './line-output.js';
 import { RecordEnvelope, RecordScanner } from './record-scanner.js';
@@ -169,7 +170,22 @@ interface PlanState {
 function encodeValue(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return value === undefined ? 'null' : JSON.stringify(value);
+  return value === undefined ? 'null' : stringifyExact(value);
+}
+
+/**
+ * decodeLine, with the integers beyond 2^53 of a RECORD's record or a STATE's value exact (bigints, see
+ * exact-json.ts): a stage that writes such a message again must not round an id or a bookmark.
+ */
+function decodeExact(bytes: Buffer, start: number, end: number, line: number): Message | undefined {
+  const message = decodeLine(bytes, start, end, line);
+  if (message === undefined || (message.type !== 'RECORD' && message.type !== 'STATE')) return message;
+  const text = bytes.toString('utf8', start, end);
+  if (!mayHoldLongInteger(text)) return message;
+  const exact = parseExact(text) as { record?: Record<string, unknown>; value?: unknown };
+  if (message.type === 'RECORD') (message as RecordMessage).record = exact.record as Record<string, unknown>;
+  else (message as StateMessage).value = exact.value;
+  return message;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -337,7 +353,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       }
       return this.intakeRecord(this.cachedPlan, envelope.stream, bytes, start, end, next, envelope.open, line, undefined);
     }
-    const message = decodeLine(bytes, start, end, line);
+    const message = decodeExact(bytes, start, end, line);
     if (message === undefined) return false; // a blank line
     switch (message.type) {
       case 'RECORD': {
@@ -422,7 +438,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       return true;
     }
     const plan = state.plan;
-    if (plan.observe !== undefined) plan.observe((message ?? (decodeLine(bytes, start, end, line) as RecordMessage)).record, line);
+    if (plan.observe !== undefined) plan.observe((message ?? (decodeExact(bytes, start, end, line) as RecordMessage)).record, line);
     return false;
   }
 
@@ -583,13 +599,13 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
           this.out.line(bytes, start, end);
           return;
         }
-        const state = (message ?? decodeLine(bytes, start, end, line)) as StateMessage;
+        const state = (message ?? decodeExact(bytes, start, end, line)) as StateMessage;
         if (!isObject(state.value)) {
           this.out.line(bytes, start, end);
           return;
         }
         const value = stateWithParams(state.value, this.stage.name, Object.fromEntries(this.currentParams));
-        this.out.text(JSON.stringify({ ...state, value }));
+        this.out.text(stringifyExact({ ...state, value }));
         return;
       }
       default:
@@ -646,7 +662,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
         return;
       }
     }
-    const message = decodeLine(bytes, start, end, line) as RecordMessage;
+    const message = decodeExact(bytes, start, end, line) as RecordMessage;
     const result = state.plan.transform(message.record, line);
     if (result === null) {
       state.dropped += 1;
@@ -654,7 +670,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
     message.record = result;
     state.written += 1;
-    this.out.text(JSON.stringify(message));
+    this.out.text(stringifyExact(message));
   }
 
   /** The line with its keys renamed in place. */

@@ -4,7 +4,27 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { executeProgram, validateConfig } from '@tapline/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArrayRow, LazyRow, RecordEnvelope, RecordScanner, Spool, decodeBytes, numericKind, stageConfigSchema, stageProgram, streamOptionsFor, type StageDefinition } from '../src/index.js';
+import {
+  ArrayRow,
+  LazyRow,
+  RecordEnvelope,
+  RecordScanner,
+  Spool,
+  decodeBytes,
+  numericKind,
+  paramsFromState,
+  parseExact,
+  readParamsFile,
+  revivedForm,
+  savedForm,
+  stageConfigSchema,
+  stageProgram,
+  stateWithParams,
+  streamOptionsFor,
+  stringifyExact,
+  writeParamsFile,
+  type StageDefinition,
+} from '../src/index.js';
 
 /** A toy stage: subtracts the stream's mean from `x` (fitted), so order and params are easy to see. */
 interface Params { mean: number }
@@ -300,6 +320,26 @@ describe('transform-base runtime', () => {
     }
   });
 
+  it('writes integers beyond 2^53 back exactly, in records parsed in full and in STATE it adds params to', async () => {
+    const input = [
+      schemaLine('a'),
+      '{"type":"STATE","value":{"bookmarks":{"a":{"replication_key_value":18446744073709551615}}}}',
+      '{"type":"RECORD","stream":"a","record":{"\\u0078":4,"id":9223372036854775807,"n":{"m":[-12345678901234567890]}}}',
+      '{"type":"RECORD","stream":"a","record":{"x":6,"id":9223372036854775806}}',
+      '{"type":"STATE","value":{"bookmarks":{"a":{"replication_key_value":9223372036854775806}}}}',
+    ].join('\n');
+    for (const stage of [centerStage(), centerStage({ withColumns: true })]) {
+      const { code, lines } = await run(stage, {}, input);
+      expect(code).toBe(0);
+      expect(lines.slice(1)).toEqual([
+        '{"type":"STATE","value":{"bookmarks":{"a":{"replication_key_value":18446744073709551615}}}}',
+        '{"type":"RECORD","stream":"a","record":{"x":-1,"id":9223372036854775807,"n":{"m":[-12345678901234567890]}}}',
+        '{"type":"RECORD","stream":"a","record":{"x":1,"id":9223372036854775806}}',
+        '{"type":"STATE","value":{"bookmarks":{"a":{"replication_key_value":9223372036854775806}},"transform-center":{"version":1,"streams":{"a":{"mean":5}}}}}',
+      ]);
+    }
+  });
+
   it('keeps the text of lines in other shapes (json.dumps spaces, members in another order) and only edits values', async () => {
     const lines = [
       '{"type": "SCHEMA", "stream": "a", "schema": {"type": "object", "properties": {"x": {"type": "integer"}}}, "key_properties": []}',
@@ -364,12 +404,27 @@ describe('RecordEnvelope', () => {
   });
 });
 
+/** What decodeBytes must give for a JSON text: JSON.parse's value, but an integer literal beyond 2^53 exact. */
+function exactlyParsed(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  return /^-?\d+$/.test(text) && !Number.isSafeInteger(value) ? BigInt(text) : value;
+}
+
 describe('decodeBytes', () => {
-  it('reads values as JSON.parse does', () => {
-    for (const text of ['0', '-0', '12', '-3.25', '1e5', '1E-7', '2.5e+3', '123456789012345678901', '0.1', '"a\\"b"', '"ü"', 'null', 'true', '{"a":[1]}']) {
+  it('reads values as JSON.parse does, integers beyond 2^53 as exact bigints', () => {
+    for (const text of ['0', '-0', '12', '-3.25', '1e5', '1E-7', '2.5e+3', '1e300', '0.1', '"a\\"b"', '"ü"', 'null', 'true', '{"a":[1]}']) {
       const bytes = Buffer.from(text);
       expect(Object.is(decodeBytes(bytes, 0, bytes.length), JSON.parse(text)) || JSON.stringify(decodeBytes(bytes, 0, bytes.length)) === JSON.stringify(JSON.parse(text)), text).toBe(true);
     }
+    for (const text of ['123456789012345678901', '9007199254740993', '-9223372036854775808', '18446744073709551615']) {
+      const bytes = Buffer.from(text);
+      expect(decodeBytes(bytes, 0, bytes.length), text).toBe(BigInt(text));
+    }
+    // 2^53 itself is a double exactly, but so is 2^53 + 1's rounding: past MAX_SAFE_INTEGER digits decide.
+    expect(decodeBytes(Buffer.from('9007199254740991'), 0, 16)).toBe(9007199254740991);
+    expect(decodeBytes(Buffer.from('9007199254740992'), 0, 16)).toBe(9007199254740992n);
+    expect(decodeBytes(Buffer.from('12345678901234567890.5'), 0, 22)).toBe(12345678901234567890.5);
+    expect(decodeBytes(Buffer.from('{"a":[12345678901234567890,1.5]}'), 0, 32)).toEqual({ a: [12345678901234567890n, 1.5] });
   });
 
   it('reads plain decimals from their digits to the same double as JSON.parse', () => {
@@ -386,7 +441,7 @@ describe('decodeBytes', () => {
     for (const text of texts) {
       let expected: unknown;
       try {
-        expected = JSON.parse(text);
+        expected = exactlyParsed(text);
       } catch {
         continue; // not JSON: isDecodable keeps such values away from decodeBytes
       }
@@ -394,6 +449,48 @@ describe('decodeBytes', () => {
       if (!Object.is(decodeBytes(bytes, 0, bytes.length), expected)) mismatches += 1;
     }
     expect(mismatches).toBe(0);
+  });
+});
+
+describe('parseExact and stringifyExact', () => {
+  it('read integers beyond 2^53 as exact bigints anywhere in a value, and everything else as JSON.parse does', () => {
+    const text = '{"id":9223372036854775807,"small":9007199254740991,"f":0.12345678901234567,"e":1e21,"s":"12345678901234567890","n":{"a":[-18446744073709551615,{"b":12345678901234567890}]},"__proto__":1,"d":1,"d":12345678901234567891}';
+    const value = parseExact(text) as Record<string, unknown>;
+    expect(value.id).toBe(9223372036854775807n);
+    expect(value.small).toBe(9007199254740991);
+    expect(value.f).toBe(0.12345678901234567);
+    expect(value.e).toBe(1e21);
+    expect(value.s).toBe('12345678901234567890');
+    expect(value.n).toEqual({ a: [-18446744073709551615n, { b: 12345678901234567890n }] });
+    expect(Object.prototype.hasOwnProperty.call(value, '__proto__')).toBe(true);
+    expect(value.d).toBe(12345678901234567891n);
+    expect(stringifyExact(value)).toBe(
+      '{"id":9223372036854775807,"small":9007199254740991,"f":0.12345678901234566,"e":1e+21,"s":"12345678901234567890","n":{"a":[-18446744073709551615,{"b":12345678901234567890}]},"__proto__":1,"d":12345678901234567891}',
+    );
+  });
+
+  it('are JSON.parse and JSON.stringify when nothing is that large, and throw JSON.parse errors', () => {
+    const text = '{"a":[1,2.5,"x\\u0041"],"b":{"c":null,"d":true}}';
+    expect(parseExact(text)).toEqual(JSON.parse(text));
+    expect(stringifyExact({ a: [1, undefined, () => 1], b: undefined, c: new Date(0) })).toBe(JSON.stringify({ a: [1, undefined, () => 1], b: undefined, c: new Date(0) }));
+    expect(stringifyExact({ a: [1n, undefined], b: undefined })).toBe('{"a":[1,null]}');
+    expect(() => parseExact('{"a":12345678901234567890')).toThrow(SyntaxError);
+  });
+});
+
+describe('fitted params with exact integers', () => {
+  it('save a bigint as {"$bigint": digits} and read it back exact, from STATE and from params_file', async () => {
+    const params = { s: { value: 9223372036854775807n, pool: [1, -12345678901234567890n, 'x'], mean: 2.5 } };
+    const state = stateWithParams({ bookmarks: {} }, 'transform-x', params) as Record<string, unknown>;
+    expect(JSON.stringify(state)).toBe('{"bookmarks":{},"transform-x":{"version":1,"streams":{"s":{"value":{"$bigint":"9223372036854775807"},"pool":[1,{"$bigint":"-12345678901234567890"},"x"],"mean":2.5}}}}');
+    expect(paramsFromState(JSON.parse(JSON.stringify(state)), 'transform-x')).toEqual(params);
+    const file = join(dir, 'bigint-params.json');
+    await writeParamsFile(file, 'transform-x', params);
+    expect(await readParamsFile(file, 'transform-x')).toEqual(params);
+    // Only the exact one-member shape is a saved bigint.
+    expect(revivedForm({ $bigint: '12', other: 1 })).toEqual({ $bigint: '12', other: 1 });
+    expect(revivedForm({ $bigint: '1.5' })).toEqual({ $bigint: '1.5' });
+    expect(savedForm([1, 2, 3])).toEqual([1, 2, 3]);
   });
 });
 

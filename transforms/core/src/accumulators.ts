@@ -701,8 +701,11 @@ export class FrequencyCounter {
         return [this.primitives, value];
       case 'number':
         return [this.primitives, Number.isNaN(value) ? null : Object.is(value, -0) ? 0 : value];
-      case 'bigint':
-        return [this.primitives, Number(value)];
+      case 'bigint': {
+        // A bigint is the number it names; past 2^53 only its digits tell two apart.
+        const asNumber = Number(value);
+        return Number.isSafeInteger(asNumber) ? [this.primitives, asNumber] : [this.structures as Map<string | number | boolean | null, { value: unknown; count: number }>, `n:${value}`];
+      }
       case 'undefined':
         return [this.primitives, null];
       default:

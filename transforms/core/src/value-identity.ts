@@ -180,6 +180,8 @@ export function plainJsonEqual(a: unknown, b: unknown): boolean {
 /** JSON text with object keys sorted, so `{a,b}` and `{b,a}` are one value. */
 export function stableStringify(value: unknown): string {
   if (value === undefined) return 'null';
+  // An integer beyond 2^53 (exact as a bigint) by its digits, as a JSON number is written.
+  if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (isSortedJson(value, 0)) return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;

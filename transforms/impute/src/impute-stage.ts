@@ -219,6 +219,8 @@ interface ActiveColumn {
 /** The number a present (not missing) value stands for in a numeric column, if any. */
 function toNumber(value: unknown, kind: NumericKind | undefined): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  // An integer beyond 2^53 (exact as a bigint) counts in averages and medians as the nearest double.
+  if (typeof value === 'bigint') return Number(value);
   if (kind === undefined) return undefined;
   // A present string is never blank (isMissingValue strips what trim does), so Number() cannot read
   // it as 0.
@@ -272,7 +274,11 @@ export function modeOf(values: readonly unknown[]): ValueCount | undefined {
 
 /** A fitted number as the column holds it: rounded for integers, text for exact decimals. */
 function asColumnNumber(x: number, kind: NumericKind | undefined): unknown {
-  if (kind === 'integer') return Math.round(x);
+  if (kind === 'integer') {
+    // Past 2^53 a double's text may not be an integer literal (1e+21): write its exact integer value.
+    const rounded = Math.round(x);
+    return Number.isSafeInteger(rounded) || !Number.isFinite(rounded) ? rounded : BigInt(rounded);
+  }
   if (kind === 'decimal_string') return String(x);
   return x;
 }
@@ -282,6 +288,7 @@ function fitsSchema(value: unknown, property: JsonSchema | undefined): boolean {
   if (types.length === 0) return true;
   if (value === null) return types.includes('null');
   if (typeof value === 'number') return types.includes('number') || (types.includes('integer') && Number.isInteger(value));
+  if (typeof value === 'bigint') return types.includes('number') || types.includes('integer');
   if (typeof value === 'string') return types.includes('string');
   if (typeof value === 'boolean') return types.includes('boolean');
   if (Array.isArray(value)) return types.includes('array');

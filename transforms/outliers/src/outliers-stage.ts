@@ -57,6 +57,8 @@ const NON_FINITE_DECIMAL = /^[+-]?(nan|inf|infinity)$/i;
 
 function readNumber(value: unknown, kind: NumericKind): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  // An integer beyond 2^53 (exact as a bigint) is compared as the nearest double.
+  if (typeof value === 'bigint') return Number(value);
   if (kind === 'decimal_string' && typeof value === 'string') {
     // The common case first: a decimal that reads as a finite number is neither a non-finite text nor
     // blank (blank reads as 0, so only a 0 needs the blank check).

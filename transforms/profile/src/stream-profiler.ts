@@ -371,7 +371,7 @@ export class StreamProfiler {
         for (let c = 0; c < order.length; c += 1) {
           const property = properties[c] as number;
           const at = property < 0 ? -1 : (spans[base + 2 * property] as number);
-          (columns[c] as unknown[]).push(at < 0 ? absent[c] : decodeBytes(bytes, at, spans[base + 2 * property + 1] as number));
+          (columns[c] as unknown[]).push(at < 0 ? absent[c] : decodeBytes(bytes, at, spans[base + 2 * property + 1] as number, false));
         }
       } else {
         const { record } = JSON.parse(bytes.toString('utf8', start, end)) as { record: Record<string, unknown> };

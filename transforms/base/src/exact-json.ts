@@ -1,0 +1,187 @@
+/**
+ * JSON with integers exact at any size. JSON.parse reads every number as a double, so an id such as
+ * 9223372036854775807 (a PostgreSQL bigint) or 9007199254740993 comes back rounded, and a stage that writes
+ * its record again would change a key: rows merge downstream. Here an integer literal (no fraction, no
+ * exponent) beyond Number.MAX_SAFE_INTEGER is a bigint, and is written back digit for digit; every other
+ * value is what JSON.parse gives. Only text holding a run of 16 or more digits can hold such an integer,
+ * so everything else goes straight to JSON.parse.
+ */
+
+const LONG_DIGIT_RUN = /\d{16}/;
+
+/** Whether `text` may hold an integer literal beyond 2^53 (a run of 16 digits, perhaps inside a string or a fraction). */
+export function mayHoldLongInteger(text: string): boolean {
+  return LONG_DIGIT_RUN.test(text);
+}
+
+/** A JSON integer literal's value: the number when it is a safe integer, else the exact bigint. */
+export function integerLiteral(text: string): number | bigint {
+  const x = Number(text);
+  return Number.isSafeInteger(x) ? x : BigInt(text);
+}
+
+/** Reads text JSON.parse has already accepted; `at` is the cursor. */
+class ExactReader {
+  at = 0;
+
+  constructor(private readonly text: string) {}
+
+  private skipSpaces(): void {
+    const text = this.text;
+    for (;;) {
+      const code = text.charCodeAt(this.at);
+      if (code === 32 || code === 10 || code === 13 || code === 9) this.at += 1;
+      else return;
+    }
+  }
+
+  value(): unknown {
+    this.skipSpaces();
+    const text = this.text;
+    const code = text.charCodeAt(this.at);
+    if (code === 123) return this.object();
+    if (code === 91) return this.array();
+    if (code === 34) return this.string();
+    if (code === 116) {
+      this.at += 4;
+      return true;
+    }
+    if (code === 102) {
+      this.at += 5;
+      return false;
+    }
+    if (code === 110) {
+      this.at += 4;
+      return null;
+    }
+    return this.number();
+  }
+
+  private string(): string {
+    const text = this.text;
+    const start = this.at;
+    let i = start + 1;
+    let escaped = false;
+    for (;;) {
+      const code = text.charCodeAt(i);
+      if (code === 34) break;
+      if (code === 92) {
+        escaped = true;
+        i += 2;
+      } else i += 1;
+    }
+    this.at = i + 1;
+    return escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+  }
+
+  private number(): number | bigint {
+    const text = this.text;
+    const start = this.at;
+    let i = start;
+    let integer = true;
+    for (;;) {
+      const code = text.charCodeAt(i);
+      if ((code >= 48 && code <= 57) || code === 45) i += 1;
+      else if (code === 46 || code === 101 || code === 69 || code === 43) {
+        integer = false;
+        i += 1;
+      } else break;
+    }
+    this.at = i;
+    const literal = text.slice(start, i);
+    return integer ? integerLiteral(literal) : Number(literal);
+  }
+
+  private array(): unknown[] {
+    const items: unknown[] = [];
+    this.at += 1;
+    this.skipSpaces();
+    if (this.text.charCodeAt(this.at) === 93) {
+      this.at += 1;
+      return items;
+    }
+    for (;;) {
+      items.push(this.value());
+      this.skipSpaces();
+      const code = this.text.charCodeAt(this.at);
+      this.at += 1;
+      if (code === 93) return items;
+    }
+  }
+
+  private object(): Record<string, unknown> {
+    const object: Record<string, unknown> = {};
+    this.at += 1;
+    this.skipSpaces();
+    if (this.text.charCodeAt(this.at) === 125) {
+      this.at += 1;
+      return object;
+    }
+    for (;;) {
+      this.skipSpaces();
+      const key = this.string();
+      this.skipSpaces();
+      this.at += 1; // the colon
+      const value = this.value();
+      // As JSON.parse: an own property even for `__proto__`, the last of repeated keys winning.
+      if (key === '__proto__') Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+      else object[key] = value;
+      this.skipSpaces();
+      const code = this.text.charCodeAt(this.at);
+      this.at += 1;
+      if (code === 125) return object;
+    }
+  }
+}
+
+/**
+ * JSON.parse, but with integer literals beyond 2^53 as exact bigints. Malformed text throws JSON.parse's
+ * own error.
+ */
+export function parseExact(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  if (!mayHoldLongInteger(text)) return value;
+  return new ExactReader(text).value();
+}
+
+/** Whether a value JSON.parse-shaped (or parseExact-shaped) holds a bigint anywhere. */
+export function holdsBigInt(value: unknown): boolean {
+  if (typeof value === 'bigint') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsBigInt);
+  for (const key in value) if (holdsBigInt((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+function encode(value: unknown, inArray: boolean): string | undefined {
+  switch (typeof value) {
+    case 'bigint':
+      return value.toString();
+    case 'object': {
+      if (value === null) return 'null';
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return encode((value as { toJSON(): unknown }).toJSON(), inArray);
+      if (Array.isArray(value)) return `[${value.map((item) => encode(item, true)).join(',')}]`;
+      const members: string[] = [];
+      for (const key of Object.keys(value)) {
+        const text = encode((value as Record<string, unknown>)[key], false);
+        if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+      }
+      return `{${members.join(',')}}`;
+    }
+    default: {
+      const text = JSON.stringify(value);
+      return text === undefined && inArray ? 'null' : text;
+    }
+  }
+}
+
+/** JSON.stringify (compact), writing bigints as their exact digits. */
+export function stringifyExact(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    // JSON.stringify refuses bigints (a TypeError); anything else it throws is not ours to hide.
+    if (!(error instanceof TypeError) || !holdsBigInt(value)) throw error;
+  }
+  return encode(value, false) ?? 'null';
+}
