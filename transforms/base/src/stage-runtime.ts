@@ -170,6 +170,7 @@ interface PlanState {
 function encodeValue(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'string') return JSON.stringify(value);
   return value === undefined ? 'null' : stringifyExact(value);
 }
 
