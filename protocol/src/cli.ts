@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { parseCatalog, type Catalog } from './catalog.js';
 import { loadConfig, secretPaths } from './config/index.js';
 import { ConfigurationError, InterruptedError, SyncError, exitCodeOf, formatErrorLine } from './errors.js';
+import { parseExact } from './exact-json.js';
 import type { JsonSchema } from './json-schema.js';
 import { Logger, isLogLevel, type LogFormat, type LogLevel } from './logger.js';
 import { MessageWriter, settleOutput } from './writer.js';
@@ -111,6 +112,7 @@ export function aboutInfo(program: ProgramDefinition<never>): Record<string, unk
 /**
  * Read a state file. Orchestrators hand us several shapes: a plain state object, a STATE message, a file
  * of appended STATE lines (`tap | target >> state.jsonl`), or an empty file; the last line wins.
+ * Integers beyond 2^53 (a bookmark such as 18446744073709551615) are read exactly, as bigints.
  */
 export async function readStateFile(path: string): Promise<unknown> {
   let text: string;
@@ -126,12 +128,12 @@ export async function readStateFile(path: string): Promise<unknown> {
   if (text.trim() === '') return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseExact(text);
   } catch {
     const lines = text.split('\n').filter((line) => line.trim() !== '');
     const last = lines[lines.length - 1] ?? '';
     try {
-      value = JSON.parse(last);
+      value = parseExact(last);
     } catch (error) {
       throw new ConfigurationError('the state file is not JSON (neither one document nor JSON lines)', {
         file: path,

@@ -8,6 +8,7 @@ export * from './record-codec.js';
 export * from './line-reader.js';
 export * from './writer.js';
 export * from './decimal.js';
+export * from './exact-json.js';
 export * from './formats.js';
 export * from './validation.js';
 export * from './logger.js';

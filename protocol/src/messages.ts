@@ -4,6 +4,7 @@
  * written upper-case on the way out.
  */
 import { DataError } from './errors.js';
+import { mayHoldLongInteger, readExact, stringifyExact } from './exact-json.js';
 import type { JsonSchema } from './json-schema.js';
 
 export interface SchemaMessage {
@@ -170,12 +171,16 @@ export function parseMessage(text: string, line: number): Message {
       hint: 'Every line must be one complete JSON object; check the program that wrote it',
     });
   }
+  // A record's or a state's integers beyond 2^53 (bigint ids, unsigned bookmarks) as exact bigints. A
+  // SCHEMA keeps JSON.parse's numbers: its bounds are compared with doubles anyway.
+  const type = isPlainObject(value) ? value.type : undefined;
+  if ((type === 'RECORD' || type === 'STATE') && mayHoldLongInteger(text)) value = readExact(text);
   return toMessage(value, line);
 }
 
 /** Encode a message as one line, without the newline. */
 export function serializeMessage(message: Message): string {
-  return JSON.stringify(message);
+  return stringifyExact(message);
 }
 
 // Constructors that fix field order, so the lines we write look like every other Singer program's.

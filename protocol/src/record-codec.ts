@@ -11,6 +11,7 @@
  * usual error for a bad one. So the fast path never accepts what the slow path would reject, and
  * never rejects anything itself.
  */
+import { integerLiteral, parseExact } from './exact-json.js';
 import { SINGER_FORMATS, validDay } from './formats.js';
 import type { JsonSchema } from './json-schema.js';
 
@@ -479,7 +480,10 @@ function smallInteger(bytes: Buffer, start: number, end: number): number {
   return negative ? -value : value;
 }
 
-/** The value of a located span, decoded as JSON.parse would. */
+/**
+ * The value of a located span, decoded as JSON.parse would, except that an integer beyond 2^53 is an
+ * exact bigint, also inside objects and arrays (see exact-json.ts).
+ */
 export function decodeSpan(bytes: Buffer, start: number, end: number): unknown {
   const first = bytes[start] as number;
   // Small integers (keys, mostly): read the digits without making a string.
@@ -494,8 +498,12 @@ export function decodeSpan(bytes: Buffer, start: number, end: number): unknown {
     if (i === end && !(first === 48 && end - start > 1)) return value;
   }
   if (first === QUOTE && isPlainString(bytes, start, end)) return bytes.toString('latin1', start + 1, end - 1);
-  if ((first === MINUS || isDigit(first)) && numberKind(bytes, start, end) !== 0) return Number(bytes.toString('latin1', start, end));
-  return JSON.parse(bytes.toString('utf8', start, end)) as unknown;
+  const kind = first === MINUS || isDigit(first) ? numberKind(bytes, start, end) : 0;
+  if (kind !== 0) {
+    const text = bytes.toString('latin1', start, end);
+    return kind === 1 ? integerLiteral(text) : Number(text);
+  }
+  return parseExact(bytes.toString('utf8', start, end));
 }
 
 const TYPE_KEY = Buffer.from('"type"');

@@ -7,6 +7,7 @@
  */
 import { ConfigurationError, SyncError } from './errors.js';
 import { compareDecimals } from './decimal.js';
+import { stringifyExact } from './exact-json.js';
 import { isDate, isDateTime } from './formats.js';
 
 /**
@@ -50,7 +51,7 @@ export class StateRegressionError extends SyncError {
   readonly regressions: StateRegression[];
   constructor(regressions: StateRegression[], options: { file?: string } = {}) {
     const first = regressions[0];
-    const text = regressions.map((r) => `${r.key} from ${JSON.stringify(r.from)} to ${JSON.stringify(r.to)}`).join('; ');
+    const text = regressions.map((r) => `${r.key} from ${stringifyExact(r.from)} to ${stringifyExact(r.to)}`).join('; ');
     super(`the bookmark would move backwards: ${text}`, {
       ...options,
       ...(first === undefined ? {} : { stream: first.stream }),
@@ -144,8 +145,8 @@ export function compareBookmarkValues(a: unknown, b: unknown): -1 | 0 | 1 {
   const ra = KIND_RANK.indexOf(a === null ? 'object' : typeof a);
   const rb = KIND_RANK.indexOf(b === null ? 'object' : typeof b);
   if (ra !== rb) return ra < rb ? -1 : 1;
-  const ta = JSON.stringify(a) ?? '';
-  const tb = JSON.stringify(b) ?? '';
+  const ta = stringifyExact(a) ?? '';
+  const tb = stringifyExact(b) ?? '';
   return ta < tb ? -1 : ta > tb ? 1 : 0;
 }
 
@@ -228,7 +229,7 @@ export function bookmarkRegressions(stream: string, prev: Bookmark, next: Bookma
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${stringifyExact(value)}`;
 }
 
 /**
@@ -325,7 +326,7 @@ export function isEmptyState(state: unknown): boolean {
  */
 export function assertEmittableState(state: unknown): void {
   if (isEmptyState(state)) {
-    throw new SyncError(`refusing to emit an empty state (${JSON.stringify(state ?? null)})`, {
+    throw new SyncError(`refusing to emit an empty state (${stringifyExact(state ?? null)})`, {
       hint: 'An empty STATE would make the orchestrator forget the stored bookmarks; emit the last non-empty state instead, or nothing',
     });
   }

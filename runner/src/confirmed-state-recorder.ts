@@ -10,6 +10,7 @@ import {
   isEmptyState,
   parseState,
   StateRegressionError,
+  stringifyExact,
   type Logger,
   type SingerState,
 } from '@tapline/protocol';
@@ -32,6 +33,22 @@ export function mergeByStream(base: unknown, incoming: unknown): SingerState {
     bookmarks: { ...from.bookmarks, ...to.bookmarks },
     currently_syncing: hasSyncing ? to.currently_syncing : from.currently_syncing,
   };
+}
+
+/** `value` with every object's keys sorted, so two states differing only in key order compare equal. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(object).sort().map((key) => [key, sortedKeys(object[key])]));
+}
+
+/**
+ * Whether two states are the same JSON, with integers beyond 2^53 compared digit for digit and key order
+ * ignored (the PostgreSQL backend's jsonb gives keys back in its own order, not the target's).
+ */
+export function sameState(a: unknown, b: unknown): boolean {
+  return stringifyExact(sortedKeys(a)) === stringifyExact(sortedKeys(b));
 }
 
 export interface RecorderOptions {
@@ -73,7 +90,7 @@ export class ConfirmedStateRecorder {
     const logger = this.options.logger;
     if (isEmptyState(value)) {
       this.refused++;
-      logger.warn(`the target confirmed an empty state ${JSON.stringify(value ?? null)}; not saved, the stored bookmarks are kept`);
+      logger.warn(`the target confirmed an empty state ${stringifyExact(value ?? null)}; not saved, the stored bookmarks are kept`);
       return;
     }
     let nextRun: SingerState;
@@ -96,7 +113,7 @@ export class ConfirmedStateRecorder {
     this.runState = nextRun;
     // The same state again (a run that found nothing new) changes nothing; saving it would only push a
     // duplicate into the history that `rollback` walks back through.
-    if (this.accepted !== undefined && JSON.stringify(this.accepted) === JSON.stringify(candidate)) return;
+    if (this.accepted !== undefined && sameState(this.accepted, candidate)) return;
     this.accepted = candidate;
     this.pending = candidate;
     this.saving ??= this.drain();

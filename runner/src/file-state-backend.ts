@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ConfigurationError, parseState, readStateFile, isEmptyState, type SingerState } from '@tapline/protocol';
+import { ConfigurationError, parseExact, parseState, isEmptyState, readStateFile, stringifyExact, type SingerState } from '@tapline/protocol';
 import { checkStateToSave, HISTORY_LIMIT, type SaveStateOptions, type StateBackend, type StateHistoryEntry } from './state-backend.js';
 
 async function exists(path: string): Promise<boolean> {
@@ -57,8 +57,8 @@ export class FileStateBackend implements StateBackend {
 
   async load(): Promise<SingerState | undefined> {
     if (!(await exists(this.path))) return undefined;
-    // readStateFile takes what orchestrators hand over (a plain state, a STATE line, appended STATE lines)
-    // and says which file is not JSON.
+    // Takes what orchestrators hand over (a plain state, a STATE line, appended STATE lines) and says
+    // which file is not JSON.
     const value = await readStateFile(this.path);
     if (value === undefined) return undefined;
     const state = parseState(value, this.path);
@@ -69,7 +69,7 @@ export class FileStateBackend implements StateBackend {
     const current = await this.load();
     checkStateToSave(current, state, options);
     if (options.keepHistory && current !== undefined) await this.appendHistory(current);
-    await writeFileAtomic(this.path, `${JSON.stringify(state)}\n`);
+    await writeFileAtomic(this.path, `${stringifyExact(state)}\n`);
   }
 
   async clear(): Promise<void> {
@@ -84,7 +84,7 @@ export class FileStateBackend implements StateBackend {
     if (previous === undefined) {
       throw new ConfigurationError('there is no earlier state to roll back to', { file: this.historyPath, hint: 'Set one with `tapline state set`' });
     }
-    await writeFileAtomic(this.path, `${JSON.stringify(previous.state)}\n`);
+    await writeFileAtomic(this.path, `${stringifyExact(previous.state)}\n`);
     await this.writeHistory(entries);
     return previous.state;
   }
@@ -97,7 +97,7 @@ export class FileStateBackend implements StateBackend {
       .filter((line) => line.trim() !== '')
       .map((line, index) => {
         try {
-          const entry = JSON.parse(line) as { state: unknown; replaced_at: string };
+          const entry = parseExact(line) as { state: unknown; replaced_at: string };
           return { state: parseState(entry.state, this.historyPath), replacedAt: entry.replaced_at };
         } catch (error) {
           if (error instanceof ConfigurationError) throw error;
@@ -119,7 +119,7 @@ export class FileStateBackend implements StateBackend {
       await rm(this.historyPath, { force: true });
       return;
     }
-    const text = entries.map((entry) => JSON.stringify({ replaced_at: entry.replacedAt, state: entry.state })).join('\n');
+    const text = entries.map((entry) => stringifyExact({ replaced_at: entry.replacedAt, state: entry.state })).join('\n');
     await writeFileAtomic(this.historyPath, `${text}\n`);
   }
 }

@@ -5,7 +5,7 @@
  * sees the other's write (a row lock would not cover the very first insert, when there is no row yet).
  */
 import pg from 'pg';
-import { ConfigurationError, ConnectionError, isTaplineError, parseState, isEmptyState, type SingerState } from '@tapline/protocol';
+import { ConfigurationError, ConnectionError, isTaplineError, parseExact, parseState, isEmptyState, stringifyExact, type SingerState } from '@tapline/protocol';
 import type { PostgresStateConfig } from './pipeline-config.js';
 import { checkStateToSave, HISTORY_LIMIT, type SaveStateOptions, type StateBackend, type StateHistoryEntry } from './state-backend.js';
 
@@ -134,16 +134,24 @@ export class PostgresStateBackend implements StateBackend {
     }
   }
 
+  /**
+   * A state column as its JSON text, read exactly. jsonb keeps numbers exact, but node-postgres parses
+   * jsonb with JSON.parse, which would round 18446744073709551615; so the queries select `state::text`.
+   */
+  private stateOf(text: string): SingerState {
+    return parseState(parseExact(text), this.description);
+  }
+
   private async current(client: pg.Client): Promise<SingerState | undefined> {
-    const result = await client.query<{ state: unknown }>(`SELECT state FROM ${this.table} WHERE pipeline = $1`, [this.pipeline]);
+    const result = await client.query<{ state: string }>(`SELECT state::text AS state FROM ${this.table} WHERE pipeline = $1`, [this.pipeline]);
     const row = result.rows[0];
     if (row === undefined) return undefined;
-    const state = parseState(row.state, this.description);
+    const state = this.stateOf(row.state);
     return isEmptyState(state) ? undefined : state;
   }
 
   private async pushHistory(client: pg.Client, state: SingerState): Promise<void> {
-    await client.query(`INSERT INTO ${this.historyTable} (pipeline, state) VALUES ($1, $2)`, [this.pipeline, JSON.stringify(state)]);
+    await client.query(`INSERT INTO ${this.historyTable} (pipeline, state) VALUES ($1, $2)`, [this.pipeline, stringifyExact(state)]);
     await client.query(
       `DELETE FROM ${this.historyTable} WHERE pipeline = $1 AND id NOT IN (SELECT id FROM ${this.historyTable} WHERE pipeline = $1 ORDER BY id DESC LIMIT ${HISTORY_LIMIT})`,
       [this.pipeline],
@@ -154,7 +162,7 @@ export class PostgresStateBackend implements StateBackend {
     await client.query(
       `INSERT INTO ${this.table} (pipeline, state, updated_at) VALUES ($1, $2, now())
        ON CONFLICT (pipeline) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-      [this.pipeline, JSON.stringify(state)],
+      [this.pipeline, stringifyExact(state)],
     );
   }
 
@@ -181,15 +189,15 @@ export class PostgresStateBackend implements StateBackend {
 
   rollback(): Promise<SingerState> {
     return this.locked(async (client) => {
-      const result = await client.query<{ id: string; state: unknown }>(
-        `SELECT id, state FROM ${this.historyTable} WHERE pipeline = $1 ORDER BY id DESC LIMIT 1`,
+      const result = await client.query<{ id: string; state: string }>(
+        `SELECT id, state::text AS state FROM ${this.historyTable} WHERE pipeline = $1 ORDER BY id DESC LIMIT 1`,
         [this.pipeline],
       );
       const row = result.rows[0];
       if (row === undefined) {
         throw new ConfigurationError(`there is no earlier state to roll back to in ${this.description}`, { hint: 'Set one with `tapline state set`' });
       }
-      const state = parseState(row.state, this.description);
+      const state = this.stateOf(row.state);
       await this.write(client, state);
       await client.query(`DELETE FROM ${this.historyTable} WHERE id = $1`, [row.id]);
       return state;
@@ -198,11 +206,11 @@ export class PostgresStateBackend implements StateBackend {
 
   history(): Promise<StateHistoryEntry[]> {
     return this.locked(async (client) => {
-      const result = await client.query<{ state: unknown; replaced_at: Date }>(
-        `SELECT state, replaced_at FROM ${this.historyTable} WHERE pipeline = $1 ORDER BY id`,
+      const result = await client.query<{ state: string; replaced_at: Date }>(
+        `SELECT state::text AS state, replaced_at FROM ${this.historyTable} WHERE pipeline = $1 ORDER BY id`,
         [this.pipeline],
       );
-      return result.rows.map((row) => ({ state: parseState(row.state, this.description), replacedAt: row.replaced_at.toISOString() }));
+      return result.rows.map((row) => ({ state: this.stateOf(row.state), replacedAt: row.replaced_at.toISOString() }));
     });
   }
 

@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatErrorLine, InterruptedError, isEmptyState, type Logger } from '@tapline/protocol';
+import { formatErrorLine, InterruptedError, isEmptyState, parseExact, stringifyExact, type Logger } from '@tapline/protocol';
 import { ConfirmedStateRecorder } from './confirmed-state-recorder.js';
 import type { Pipeline } from './pipeline-config.js';
 import { buildStages, prepareCatalog, StageFailedError, type StageContext } from './pipeline-stages.js';
@@ -36,12 +36,15 @@ export async function withTempDir<T>(name: string, work: (dir: string) => Promis
   }
 }
 
-/** The message of the STATE line, or a plain state object as singer-python targets print it. */
+/**
+ * The message of the STATE line, or a plain state object as singer-python targets print it. Integers
+ * beyond 2^53 (a foreign tap's numeric bookmark such as 18446744073709551615) are read as exact bigints.
+ */
 export function confirmedStateOf(line: string): { value: unknown } | undefined {
   if (line.trim() === '') return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(line);
+    json = parseExact(line);
   } catch {
     return undefined;
   }
@@ -71,7 +74,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
       }
       if (stored !== undefined && !options.fullRefresh) {
         const file = join(tempDir, 'state.json');
-        await writeFile(file, JSON.stringify(stored));
+        await writeFile(file, stringifyExact(stored));
         tap.argv.push('--state', file);
         logger.info(`resuming from the state in ${backend.description}`);
       } else {

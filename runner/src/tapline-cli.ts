@@ -12,7 +12,9 @@ import {
   formatErrorLine,
   isLogLevel,
   Logger,
+  parseExact,
   parseState,
+  stringifyExact,
   type LogFormat,
   type LogLevel,
 } from '@tapline/protocol';
@@ -97,13 +99,33 @@ function parseGivenState(text: string, source: string): unknown {
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   for (const candidate of [text, lines[lines.length - 1] ?? '']) {
     try {
-      const value = JSON.parse(candidate) as Record<string, unknown>;
+      const value = parseExact(candidate) as Record<string, unknown>;
       return value !== null && typeof value === 'object' && value.type === 'STATE' ? value.value : value;
     } catch {
       // try the last line
     }
   }
   throw new ConfigurationError('the state given is not JSON', { file: source, hint: 'Give a Singer state such as {"bookmarks": {"orders": {...}}}' });
+}
+
+/**
+ * JSON.stringify(value, null, 2), but with bigints (integers beyond 2^53 read from a state) written digit
+ * for digit: `state show --history` prints exactly what is stored.
+ */
+export function stringifyExactPretty(value: unknown, indent = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) return stringifyExact(value);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return stringifyExactPretty((value as { toJSON(): unknown }).toJSON(), indent);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((item) => `${inner}${stringifyExactPretty(item, inner) ?? 'null'}`).join(',\n')}\n${indent}]`;
+  }
+  const members: string[] = [];
+  for (const key of Object.keys(value)) {
+    const text = stringifyExactPretty((value as Record<string, unknown>)[key], inner);
+    if (text !== undefined) members.push(`${inner}${JSON.stringify(key)}: ${text}`);
+  }
+  return members.length === 0 ? '{}' : `{\n${members.join(',\n')}\n${indent}}`;
 }
 
 /**
@@ -215,11 +237,11 @@ export async function executeTapline(argv: string[], io: TaplineIo = {}): Promis
         const state = await backend.load();
         if (values.history) {
           const history = await backend.history();
-          stdout.write(`${JSON.stringify({ current: state ?? null, history: history.map((h) => ({ replaced_at: h.replacedAt, state: h.state })) }, null, 2)}\n`);
+          stdout.write(`${stringifyExactPretty({ current: state ?? null, history: history.map((h) => ({ replaced_at: h.replacedAt, state: h.state })) })}\n`);
         } else if (state === undefined) {
           logger.info(`no stored state in ${backend.description}`);
         } else {
-          stdout.write(`${JSON.stringify(state)}\n`);
+          stdout.write(`${stringifyExact(state)}\n`);
         }
       } else if (sub === 'set') {
         const source = extra[0] ?? '-';
@@ -235,7 +257,7 @@ export async function executeTapline(argv: string[], io: TaplineIo = {}): Promis
         logger.info(`state cleared in ${backend.description}; \`tapline state rollback\` restores it`);
       } else {
         const state = await backend.rollback();
-        stdout.write(`${JSON.stringify(state)}\n`);
+        stdout.write(`${stringifyExact(state)}\n`);
         logger.info(`state rolled back in ${backend.description}`);
       }
       return 0;

@@ -4,7 +4,7 @@
  * state goes to the history that `rollback` walks back through. The PostgreSQL one runs against the real
  * server, including two workers sharing the table.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, StateRegressionError, type SingerState } from '@tapline/protocol';
@@ -15,6 +15,16 @@ import { dropSchemas, gate, sql, uniqueSchema, url } from './postgres-helpers.js
 const at = (value: number, stream = 'orders'): SingerState => ({
   bookmarks: { [stream]: { replication_key: 'id', replication_key_value: value } },
   currently_syncing: null,
+});
+
+/**
+ * A state holding integers beyond 2^53: a foreign tap's unsigned 64-bit bookmark, a signed one at its
+ * minimum, and a transform stage's parameters (kept under the stage's own top-level key).
+ */
+const huge = (value: bigint): SingerState => ({
+  bookmarks: { orders: { replication_key: 'id', replication_key_value: value, low_water: -9223372036854775808n } },
+  currently_syncing: null,
+  'transform-impute': { params: { id: { fill: 9007199254740993n, seen: [18446744073709551615n, -9223372036854775808n] } } },
 });
 
 function describeBackendContract(name: string, make: () => Promise<StateBackend>, skip?: string): void {
@@ -53,6 +63,27 @@ function describeBackendContract(name: string, make: () => Promise<StateBackend>
         await backend.save({ bookmarks: { ...at(50).bookmarks, ...at(1, 'users').bookmarks }, currently_syncing: null }, { keepHistory: false });
         await backend.save(at(40), { keepHistory: true, allowRegression: true });
         expect(await backend.load()).toEqual(at(40));
+      } finally {
+        await backend.dispose();
+      }
+    });
+
+    it('keeps integers beyond 2^53 digit for digit: loaded, compared, in the history and rolled back', async () => {
+      const backend = await make();
+      try {
+        await backend.save(huge(18446744073709551614n), { keepHistory: true });
+        await backend.save(huge(18446744073709551615n), { keepHistory: true });
+        const loaded = await backend.load();
+        expect(loaded).toEqual(huge(18446744073709551615n));
+        expect(loaded!.bookmarks.orders!.replication_key_value).toBe(18446744073709551615n);
+        expect(loaded!.bookmarks.orders!.low_water).toBe(-9223372036854775808n);
+        // One below is a step backwards (rounded to doubles, the two would be equal and pass).
+        const error = await backend.save(huge(18446744073709551614n), { keepHistory: true }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StateRegressionError);
+        expect((error as Error).message).toMatch(/replication_key_value from 18446744073709551615 to 18446744073709551614/);
+        expect((await backend.history()).map((entry) => entry.state)).toEqual([huge(18446744073709551614n)]);
+        expect(await backend.rollback()).toEqual(huge(18446744073709551614n));
+        expect(await backend.load()).toEqual(huge(18446744073709551614n));
       } finally {
         await backend.dispose();
       }
@@ -103,6 +134,23 @@ describe('file state backend: the file itself', () => {
   });
 });
 
+describe('file state backend: integers beyond 2^53 in the file', () => {
+  it('the state file and its history hold every digit, as a tap reading --state sees them', async () => {
+    const path = join(fileDir, 'huge', 'orders.json');
+    const backend = new FileStateBackend(path);
+    await backend.save(huge(18446744073709551614n), { keepHistory: true });
+    await backend.save(huge(18446744073709551615n), { keepHistory: true });
+    const text = await readFile(path, 'utf8');
+    expect(text).toContain('"replication_key_value":18446744073709551615,"low_water":-9223372036854775808}');
+    expect(text).toContain('"fill":9007199254740993,"seen":[18446744073709551615,-9223372036854775808]');
+    const history = await readFile(join(fileDir, 'huge', 'orders.history.jsonl'), 'utf8');
+    expect(history).toContain('"replication_key_value":18446744073709551614,');
+    // A state file an orchestrator wrote (appended STATE lines: the last wins) is read exactly too.
+    await writeFile(path, [1, 2].map((n) => `{"type":"STATE","value":{"bookmarks":{"orders":{"replication_key_value":1844674407370955161${n + 3}}}}}`).join('\n'));
+    expect((await backend.load())?.bookmarks.orders?.replication_key_value).toBe(18446744073709551615n);
+  });
+});
+
 const pgSchema = uniqueSchema('state');
 let pgCount = 0;
 describeBackendContract(
@@ -114,6 +162,33 @@ describeBackendContract(
 (gate.url === undefined ? describe.skip : describe)(`postgres state backend: shared by workers${gate.skipReason ? ` (SKIPPED: ${gate.skipReason})` : ''}`, () => {
   afterAll(() => dropSchemas(pgSchema));
   const config = () => ({ backend: 'postgres' as const, url: url!, schema: pgSchema, table: 'shared_state', connect_timeout_seconds: 5 });
+
+  it('integers beyond 2^53 are JSON numbers in the jsonb column, with every digit', async () => {
+    const hugeConfig = { ...config(), table: 'huge_state' };
+    const backend = new PostgresStateBackend('huge-pipeline', hugeConfig);
+    try {
+      await backend.save(huge(18446744073709551614n), { keepHistory: true });
+      await backend.save(huge(18446744073709551615n), { keepHistory: true });
+    } finally {
+      await backend.dispose();
+    }
+    const [row] = await sql(
+      `SELECT state->'bookmarks'->'orders'->>'replication_key_value' AS value, jsonb_typeof(state->'bookmarks'->'orders'->'replication_key_value') AS type,
+              state->'bookmarks'->'orders'->>'low_water' AS low, state->'transform-impute'->'params'->'id'->>'fill' AS fill,
+              (state->'transform-impute'->'params'->'id'->'seen')::text AS seen
+       FROM "${pgSchema}".huge_state WHERE pipeline = 'huge-pipeline'`,
+    );
+    expect(row).toEqual({ value: '18446744073709551615', type: 'number', low: '-9223372036854775808', fill: '9007199254740993', seen: '[18446744073709551615, -9223372036854775808]' });
+    const history = await sql(`SELECT state->'bookmarks'->'orders'->>'replication_key_value' AS value FROM "${pgSchema}".huge_state_history WHERE pipeline = 'huge-pipeline'`);
+    expect(history).toEqual([{ value: '18446744073709551614' }]);
+    // A second worker loads it exactly.
+    const other = new PostgresStateBackend('huge-pipeline', hugeConfig);
+    try {
+      expect(await other.load()).toEqual(huge(18446744073709551615n));
+    } finally {
+      await other.dispose();
+    }
+  });
 
   it('one row per pipeline; a second worker sees the first one\'s state and cannot move it backwards', async () => {
     const first = new PostgresStateBackend('orders-pipeline', config());

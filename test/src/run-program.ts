@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { parseExact } from '@tapline/protocol';
 
 export interface ProgramRun {
   code: number | null;
@@ -50,7 +51,8 @@ export function runProgram(bin: string, options: RunOptions = {}): Promise<Progr
         if (line.trim() === '') continue;
         let parsed: unknown;
         try {
-          parsed = JSON.parse(line);
+          // As Tapline programs read messages: integers beyond 2^53 as exact bigints.
+          parsed = parseExact(line);
         } catch {
           parsed = undefined;
         }

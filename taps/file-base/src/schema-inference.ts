@@ -67,6 +67,8 @@ export class JsonValueInference {
       this.types.add('string');
       this.stringFormats &= textKinds(value);
     } else if (typeof value === 'number') this.types.add(Number.isInteger(value) ? 'integer' : 'number');
+    // An integer beyond 2^53, read exactly (parseExact).
+    else if (typeof value === 'bigint') this.types.add('integer');
     else if (typeof value === 'boolean') this.types.add('boolean');
     else if (Array.isArray(value)) this.types.add('array');
     else this.types.add('object');

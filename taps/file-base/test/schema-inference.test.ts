@@ -36,6 +36,9 @@ describe('JSON value inference', () => {
     expect(schema(['2024-01-01', null])).toEqual({ type: ['null', 'string'], format: 'date' });
     expect(schema(['x', 1, { a: 1 }, [1]])).toEqual({ type: ['null', 'string', 'integer', 'object', 'array'] });
     expect(schema([null])).toEqual({ type: ['null', 'string'] });
+    // Integers beyond 2^53 arrive as exact bigints.
+    expect(schema([9223372036854775807n, 1])).toEqual({ type: ['null', 'integer'] });
+    expect(schema([10n ** 400n, 2.5])).toEqual({ type: ['null', 'number'] });
   });
 });
 

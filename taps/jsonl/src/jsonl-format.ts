@@ -1,5 +1,8 @@
-/** JSON Lines for the file tap: one JSON object per line, schema inferred from the JSON types seen. */
-import { DataError, isDate, isDateTime, isDecimalText, isTime, schemaTypes, type JsonSchema } from '@tapline/protocol';
+/**
+ * JSON Lines for the file tap: one JSON object per line, schema inferred from the JSON types seen. Lines are
+ * read with parseExact: an integer beyond 2^53 is a bigint (an integer), and is written back digit for digit.
+ */
+import { DataError, isDate, isDateTime, isDecimalText, isTime, parseExact, schemaTypes, stringifyExact, type JsonSchema } from '@tapline/protocol';
 import { JsonValueInference, METADATA_COLUMNS, readTextChunks, type FileFormat, type ReadPlan, type SourceFile } from '@tapline/tap-file-base';
 import type { JsonlStreamConfig } from './jsonl-config.js';
 
@@ -14,6 +17,7 @@ function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'bigint') return 'integer';
   return typeof value;
 }
 
@@ -58,7 +62,7 @@ async function* fileLines(path: string, encoding: string): AsyncGenerator<{ text
 function parseLine(text: string, file: string, line: number, stream: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseExact(text);
   } catch (error) {
     throw new DataError(`malformed JSON: ${(error as Error).message}`, { file, line, stream, cause: error, hint: 'Each line must be one complete JSON object; fix or remove the line' });
   }
@@ -127,7 +131,7 @@ export class JsonlFormat implements FileFormat<JsonlStreamConfig> {
           const check = checks.get(key);
           if (check !== undefined && !check(object[key])) {
             const schema = properties[key] as JsonSchema;
-            throw new DataError(`${JSON.stringify(object[key])?.slice(0, 60)} is not ${schemaTypes(schema).join(' or ')}${schema.format === undefined ? '' : ` (${String(schema.format)})`}`, {
+            throw new DataError(`${stringifyExact(object[key]).slice(0, 60)} is not ${schemaTypes(schema).join(' or ')}${schema.format === undefined ? '' : ` (${String(schema.format)})`}`, {
               file: file.path,
               line,
               stream: plan.stream,
@@ -144,7 +148,7 @@ export class JsonlFormat implements FileFormat<JsonlStreamConfig> {
         for (const [name, member] of members) {
           const value = object[name];
           if (value === undefined) continue;
-          json += (json.length === 1 ? '' : ',') + member + JSON.stringify(value);
+          json += (json.length === 1 ? '' : ',') + member + stringifyExact(value);
         }
         if (plan.metadata !== undefined) json += (json.length === 1 ? '' : ',') + plan.metadata(line);
         records.push(`${json}}`);

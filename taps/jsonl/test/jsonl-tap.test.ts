@@ -5,11 +5,26 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProgram, type ProgramRun } from '@tapline/conformance';
+import { parseExact } from '@tapline/protocol';
 
 const bin = fileURLToPath(new URL('../bin/tap-jsonl.js', import.meta.url));
 
+/** stdout read exactly (integers beyond 2^53 as bigints, as a Tapline target reads them), without time_extracted. */
 function messages(run: ProgramRun): Record<string, unknown>[] {
-  return run.messages.map(({ time_extracted: _, ...rest }) => rest);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const { time_extracted: _, ...rest } = parseExact(line) as Record<string, unknown>;
+      return rest;
+    });
+}
+/** The RECORD lines of stdout as text, without time_extracted. */
+function recordLines(run: ProgramRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{"type":"RECORD"'))
+    .map((line) => line.replace(/,"time_extracted":"[^"]*"/, ''));
 }
 function records(run: ProgramRun): Record<string, unknown>[] {
   return run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record as Record<string, unknown>);
@@ -65,13 +80,66 @@ describe('tap-jsonl', () => {
         },
         key_properties: ['id'],
       },
-      { type: 'RECORD', stream: 'events', record: { id: 1, kind: 'click', at: '2024-01-05T10:00:00Z', day: '2024-01-05', n: 1, attrs: { a: [1, 2] }, tags: ['x'], big: 1.2345678901234568e29 } },
+      { type: 'RECORD', stream: 'events', record: { id: 1, kind: 'click', at: '2024-01-05T10:00:00Z', day: '2024-01-05', n: 1, attrs: { a: [1, 2] }, tags: ['x'], big: 123456789012345678901234567890n } },
       { type: 'RECORD', stream: 'events', record: { id: 2, kind: null, at: '2024-01-06 11:00:00', day: '2024-01-06', n: 2.5, attrs: null, tags: [], big: 1, ok: true } },
       {
         type: 'STATE',
         value: { bookmarks: { events: { last_replication_method: 'INCREMENTAL', last_modified: '2024-01-01T00:00:00.000Z', last_file: path } }, currently_syncing: null },
       },
     ]);
+  });
+
+  describe('integers beyond 2^53: read exactly, emitted with every digit', () => {
+    const lines = [
+      '{"id":9223372036854775807,"n":18446744073709551615,"o":{"a":[12345678901234567890]},"s":"x"}',
+      '{"id":-9223372036854775808,"n":9007199254740993,"o":[9007199254740993,{"b":-9223372036854775808}],"s":"y"}',
+      '{"id":9007199254740992,"n":1,"o":null,"s":"z"}',
+    ];
+
+    it('infers integer for them and emits the lines digit for digit; STATE holds the file bookmark', async () => {
+      const path = await file('big.jsonl', `${lines.join('\n')}\n`, 3);
+      const run = await tap({ streams: [{ name: 'big', paths: ['big.jsonl'], key_properties: ['id'] }] });
+      expect(run.code, run.stderr).toBe(0);
+      const out = run.stdout.split('\n').filter((line) => line !== '');
+      expect(out[0]).toBe(
+        '{"type":"SCHEMA","stream":"big","schema":{"type":"object","properties":{"id":{"type":"integer"},"n":{"type":["null","integer"]},"o":{"type":["null","object","array"]},"s":{"type":["null","string"]}}},"key_properties":["id"]}',
+      );
+      expect(recordLines(run)).toEqual(lines.map((line) => `{"type":"RECORD","stream":"big","record":${line}}`));
+      expect(out.at(-1)).toBe(
+        `{"type":"STATE","value":{"bookmarks":{"big":{"last_replication_method":"INCREMENTAL","last_modified":"2024-01-01T00:00:03.000Z","last_file":${JSON.stringify(path)}}},"currently_syncing":null}}`,
+      );
+    });
+
+    it('keeps every digit when records are rebuilt: a deselected property, metadata columns, a schema from config', async () => {
+      const path = await file('big.jsonl', `${lines.join('\n')}\n`, 3);
+      const config = {
+        add_metadata_columns: true,
+        streams: [{ name: 'big', paths: ['big.jsonl'], key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, n: { type: 'number' }, o: {}, s: { type: 'string' } } } }],
+      };
+      const discovered = await tap(config, ['--discover']);
+      const catalog = JSON.parse(discovered.stdout) as { streams: { metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[] }[] };
+      catalog.streams[0]!.metadata.find((m) => m.breadcrumb[1] === 's')!.metadata.selected = false;
+      await writeFile(join(dir, 'catalog.json'), JSON.stringify(catalog));
+      const run = await tap(config, ['--catalog', join(dir, 'catalog.json')]);
+      expect(run.code, run.stderr).toBe(0);
+      const meta = (lineno: number) => `"_sdc_source_file":${JSON.stringify(path)},"_sdc_source_file_mtime":"2024-01-01T00:00:03.000Z","_sdc_source_lineno":${lineno}`;
+      expect(recordLines(run)).toEqual([
+        `{"type":"RECORD","stream":"big","record":{"id":9223372036854775807,"n":18446744073709551615,"o":{"a":[12345678901234567890]},${meta(1)}}}`,
+        `{"type":"RECORD","stream":"big","record":{"id":-9223372036854775808,"n":9007199254740993,"o":[9007199254740993,{"b":-9223372036854775808}],${meta(2)}}}`,
+        `{"type":"RECORD","stream":"big","record":{"id":9007199254740992,"n":1,"o":null,${meta(3)}}}`,
+      ]);
+    });
+
+    it('errors still name the value with every digit', async () => {
+      const path = await file('e.jsonl', '{"id":1,"s":"a"}\n{"id":2,"s":{"a":[12345678901234567890]}}\n');
+      const run = await tap({ streams: [{ name: 'e', paths: ['e.jsonl'], schema: { properties: { id: { type: 'integer' }, s: { type: ['null', 'string'] } } } }] });
+      expect(run.code).toBe(6);
+      expect(run.errLines.at(-1)).toContain(`file ${path}, line 2, stream "e", column "s": {"a":[12345678901234567890]} is not null or string`);
+      await file('e.jsonl', '18446744073709551615\n');
+      const number = await tap({ streams: [{ name: 'e', paths: ['e.jsonl'] }] });
+      expect(number.code).toBe(6);
+      expect(number.errLines.at(-1)).toContain(`file ${path}, line 1, stream "e": the line is a number, not a JSON object`);
+    });
   });
 
   it('INCREMENTAL: a second run emits only the records of new files', async () => {

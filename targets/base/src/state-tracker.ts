@@ -1,4 +1,4 @@
-import { assertEmittableState } from '@tapline/protocol';
+import { assertEmittableState, stringifyExact } from '@tapline/protocol';
 
 interface PendingState {
   value: unknown;
@@ -79,7 +79,7 @@ export class StateTracker {
       } catch {
         continue; // never print an empty state
       }
-      const text = JSON.stringify(value);
+      const text = stringifyExact(value);
       if (text === this.lastEmittedText) continue;
       this.lastEmitted = value;
       this.lastEmittedText = text;

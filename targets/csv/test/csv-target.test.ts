@@ -48,6 +48,50 @@ describe('target-csv', () => {
     expect(await file()).toBe('id;b\n2;"x;y"\n3;z\n');
   });
 
+  describe('integers beyond 2^53 (read exactly by the protocol as bigints)', () => {
+    // Raw message text: JSON.stringify of a JS number could not even hold these values.
+    const bigRecords = [
+      '{"type":"RECORD","stream":"users","record":{"id":9223372036854775807,"u":18446744073709551615,"obj":{"a":[12345678901234567890]}}}',
+      '{"type":"RECORD","stream":"users","record":{"id":-9223372036854775808,"u":9007199254740993,"obj":[9007199254740993,{"b":-9223372036854775808}]}}',
+      '{"type":"RECORD","stream":"users","record":{"id":1,"u":2.5,"obj":{"c":1.5,"d":"x"}}}',
+    ];
+
+    it('writes every digit: a bigint cell is its digits, a nested one is exact JSON', async () => {
+      const result = await run([schema(['id', 'u', 'obj']), ...bigRecords]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toContain('BigInt');
+      expect(await file()).toBe(
+        'id,u,obj\n' +
+          '9223372036854775807,18446744073709551615,"{""a"":[12345678901234567890]}"\n' +
+          '-9223372036854775808,9007199254740993,"[9007199254740993,{""b"":-9223372036854775808}]"\n' +
+          '1,2.5,"{""c"":1.5,""d"":""x""}"\n',
+      );
+    });
+
+    it('keeps the digits through a widening rewrite, with integer/number schemas and metadata columns, and in STATE', async () => {
+      const typed = JSON.stringify({
+        type: 'SCHEMA',
+        stream: 'users',
+        schema: { type: 'object', properties: { id: { type: 'integer' }, u: { type: ['null', 'number'] }, obj: { type: ['null', 'object', 'array'] } } },
+        key_properties: ['id'],
+      });
+      const first = await run([typed, ...bigRecords.slice(0, 2)]);
+      expect(first.code, first.stderr).toBe(0);
+      await writeFile(join(dir, 'meta.json'), JSON.stringify({ add_record_metadata: true }));
+      const second = await run(
+        [typed, '{"type":"RECORD","stream":"users","record":{"id":18446744073709551615,"u":-9223372036854775808,"obj":null},"version":7}', '{"type":"STATE","value":{"bookmarks":{"users":{"replication_key_value":9223372036854775807}}}}'],
+        ['--config', join(dir, 'meta.json')],
+      );
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toBe('{"type":"STATE","value":{"bookmarks":{"users":{"replication_key_value":9223372036854775807}}}}\n');
+      const lines = (await file()).split('\n');
+      expect(lines[0]).toBe('id,u,obj,_sdc_extracted_at,_sdc_received_at,_sdc_sequence,_sdc_table_version');
+      expect(lines[1]).toBe('9223372036854775807,18446744073709551615,"{""a"":[12345678901234567890]}",,,,');
+      expect(lines[2]).toBe('-9223372036854775808,9007199254740993,"[9007199254740993,{""b"":-9223372036854775808}]",,,,');
+      expect(lines[3]).toMatch(/^18446744073709551615,-9223372036854775808,,,[^,]+,\d+,7$/);
+    });
+  });
+
   it('fills {date} in file_naming and creates the subfolder; STATE follows the rows', async () => {
     await writeFile(join(dir, 'dated.json'), JSON.stringify({ file_naming: 'exports/{date}/{stream}.csv' }));
     const result = await run([schema(['id']), record({ id: 1 }), '{"type":"STATE","value":{"bookmarks":{"users":{"id":1}}}}'], ['--config', join(dir, 'dated.json')]);

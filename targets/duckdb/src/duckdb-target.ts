@@ -1,4 +1,4 @@
-import { DataError, type JsonSchema, type Logger, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
+import { DataError, stringifyExact, type JsonSchema, type Logger, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
 import { classifyDuckDBError, openDuckDB, qualifiedName, quoteIdentifier, quoteLiteral, type DuckDBConnection } from '@tapline/duckdb-client';
 import { runTarget } from '@tapline/target-base';
 import {
@@ -242,7 +242,7 @@ export class DuckDBDialect implements SqlDialect {
       widened.push(column.name);
       readTypes.set(column.name, 'VARCHAR');
       this.logger.info(
-        `widened column "${column.name}" from ${column.type.native ?? 'DECIMAL'} to VARCHAR: ${JSON.stringify(column.read(misfit))} (line ${misfit.line}) does not fit it exactly`,
+        `widened column "${column.name}" from ${column.type.native ?? 'DECIMAL'} to VARCHAR: ${stringifyExact(column.read(misfit))} (line ${misfit.line}) does not fit it exactly`,
         { stream: load.stream },
       );
     }

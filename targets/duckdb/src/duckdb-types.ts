@@ -134,10 +134,12 @@ const PLAIN_DECIMAL = /^[+-]?(\d*)(?:\.(\d*))?$/;
 
 /**
  * True when a decimal value fits DECIMAL(p, s) without rounding: at most s places (trailing zeros do not
- * count) and p - s integer digits. NaN, infinities and anything unparsable do not fit.
+ * count) and p - s integer digits; a bigint (an integer beyond 2^53) by its digits. NaN, infinities and
+ * anything unparsable do not fit.
  */
 export function fitsDecimal(value: unknown, precision: number, scale: number): boolean {
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'NaN') : typeof value === 'string' ? value : '';
+  const text =
+    typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'NaN') : typeof value === 'string' ? value : typeof value === 'bigint' ? value.toString() : '';
   let whole: string;
   let places: string;
   const plain = PLAIN_DECIMAL.exec(text);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDB } from '@tapline/duckdb-client';
 import { Logger } from '@tapline/protocol';
-import { count, lines, readRows, runWithConfig, targetBin, tempDir, withDatabase, type TempDir } from './duckdb-test-helpers.js';
+import { columnTypes, count, lines, readRows, runWithConfig, targetBin, tempDir, withDatabase, type TempDir } from './duckdb-test-helpers.js';
 
 type Json = Record<string, unknown>;
 
@@ -10,13 +10,6 @@ const record = (stream: string, values: Json, extra: Json = {}) => ({ type: 'REC
 const state = (value: Json) => ({ type: 'STATE', value });
 const ID = { type: 'integer' };
 const NAME = { type: ['null', 'string'] };
-
-async function columnTypes(path: string, table: string): Promise<Record<string, string>> {
-  return withDatabase(path, async (db) => {
-    const rows = await db.query<{ name: string; type: string }>(`SELECT column_name AS name, data_type AS type FROM duckdb_columns() WHERE table_name = '${table}'`);
-    return Object.fromEntries(rows.map((row) => [row.name, row.type]));
-  }, { readOnly: true });
-}
 
 describe('target-duckdb', () => {
   let dir: TempDir;
@@ -217,14 +210,23 @@ describe('target-duckdb', () => {
     expect(typeof row!._sdc_sequence).toBe('number');
   });
 
-  it('a value DuckDB cannot store fails with the stream, column and input line; the STATE before it is not printed for it', async () => {
+  it.each([
+    ['100000000000000000000', 10n ** 20n],
+    ['18446744073709551615', 18446744073709551615n],
+    ['-9223372036854775809', -9223372036854775809n],
+  ])('a value DuckDB cannot store (%s in BIGINT) fails with the stream, column and input line; the STATE before it is not printed for it', async (digits, value) => {
     const path = fresh();
     const run = await runWithConfig(targetBin, { path }, {
-      text: lines(schema('big', { id: ID, n: { type: ['null', 'integer'] } }), record('big', { id: 1, n: 5 }), record('big', { id: 2, n: 1e20 }), state({ s: 1 })),
+      text: lines(schema('big', { id: ID, n: { type: ['null', 'integer'] } }), record('big', { id: 1, n: 5 }), record('big', { id: 2, n: value }), state({ s: 1 })),
     });
     expect(run.code).toBe(6);
     expect(run.states).toEqual([]);
-    expect(run.errLines.at(-1)).toMatch(/data error: line 3, stream "big", column "n": DuckDB rejected a value: Type DOUBLE with value 1e\+20 can't be cast because the value is out of range for the destination type INT64\. The destination column cannot hold this value; fix the source value or widen the column$/);
+    // The staged value keeps every digit (HUGEINT, INT128 to DuckDB); BIGINT is INT64.
+    expect(run.errLines.at(-1)).toMatch(
+      new RegExp(
+        `data error: line 3, stream "big", column "n": DuckDB rejected a value: Type INT128 with value ${digits} can't be cast because the value is out of range for the destination type INT64\\. The destination column cannot hold this value; fix the source value or widen the column$`,
+      ),
+    );
     expect(await count(path, 'big')).toBe(0);
   });
 

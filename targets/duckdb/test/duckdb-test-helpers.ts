@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Logger } from '@tapline/protocol';
+import { Logger, stringifyExact } from '@tapline/protocol';
 import { openDuckDB, qualifiedName, quoteLiteral, type DuckDBConnection } from '@tapline/duckdb-client';
 import { runProgram, type ProgramRun } from '@tapline/conformance';
 import { identifierFor } from '@tapline/target-sql-base';
@@ -37,6 +37,14 @@ export async function withDatabase<T>(path: string, work: (db: DuckDBConnection)
   } finally {
     await db.close();
   }
+}
+
+/** Column name -> DuckDB data type of a table. */
+export async function columnTypes(path: string, table: string): Promise<Record<string, string>> {
+  return withDatabase(path, async (db) => {
+    const rows = await db.query<{ name: string; type: string }>(`SELECT column_name AS name, data_type AS type FROM duckdb_columns() WHERE table_name = '${table}'`);
+    return Object.fromEntries(rows.map((row) => [row.name, row.type]));
+  }, { readOnly: true });
 }
 
 export function sql(path: string, statements: string): Promise<void> {
@@ -96,7 +104,7 @@ export async function runWithConfig(bin: string, config: Record<string, unknown>
   }
 }
 
-/** Singer lines from message objects. */
+/** Singer lines from message objects (a bigint is written as its digits: an integer beyond 2^53). */
 export function lines(...messages: unknown[]): string {
-  return `${messages.map((m) => JSON.stringify(m)).join('\n')}\n`;
+  return `${messages.map((m) => stringifyExact(m)).join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ConfigurationError, SyncError, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
+import { ConfigurationError, SyncError, stringifyExact, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
 import { ensureFolder, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver, streamFilePath, syncFolder } from '@tapline/target-base';
 import { jsonlConfigSchema, type JsonlTargetConfig } from './jsonl-config.js';
 
@@ -21,7 +21,8 @@ class JsonlSink implements StreamSink {
     const lines: string[] = [];
     for (const pending of batch.records) {
       const record = this.withMetadata ? recordWithMetadata(pending) : pending.record;
-      lines.push(JSON.stringify(record));
+      // Integers beyond 2^53 arrive as bigints: written digit for digit (JSON.stringify would throw).
+      lines.push(stringifyExact(record));
     }
     try {
       await this.file.handle.appendFile(`${lines.join('\n')}\n`, 'utf8');

@@ -63,6 +63,33 @@ describe('target-jsonl', () => {
     expect(run.errLines.some((line) => line.startsWith('METRIC: {"type":"counter","metric":"record_count","value":3'))).toBe(true);
   });
 
+  it('writes integers beyond 2^53 (bigints after the protocol reads them) with every digit, nested too, and in STATE', async () => {
+    await writeFile(configPath, `destination_path: ${join(dir, 'out')}\n`);
+    const bigSchema = '{"type":"SCHEMA","stream":"s","schema":{"type":"object","properties":{"id":{"type":"integer"},"n":{"type":["null","number"]},"o":{}}},"key_properties":["id"]}';
+    const input = [
+      bigSchema,
+      '{"type":"RECORD","stream":"s","record":{"id":9223372036854775807,"n":18446744073709551615,"o":{"a":[12345678901234567890]}}}',
+      '{"type":"RECORD","stream":"s","record":{"id":-9223372036854775808,"n":9007199254740993,"o":[9007199254740993,{"b":-9223372036854775808}]}}',
+      '{"type":"RECORD","stream":"s","record":{"id":9007199254740992,"n":1.5,"o":"x"}}',
+      '{"type":"STATE","value":{"bookmarks":{"s":{"replication_key_value":9223372036854775807}}}}',
+    ].join('\n');
+    const run = await runProgram(bin, { args: ['--config', configPath], stdinText: `${input}\n` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('BigInt');
+    expect(run.stdout).toBe('{"type":"STATE","value":{"bookmarks":{"s":{"replication_key_value":9223372036854775807}}}}\n');
+    expect(await readFile(join(dir, 'out', 's.jsonl'), 'utf8')).toBe(
+      '{"id":9223372036854775807,"n":18446744073709551615,"o":{"a":[12345678901234567890]}}\n' +
+        '{"id":-9223372036854775808,"n":9007199254740993,"o":[9007199254740993,{"b":-9223372036854775808}]}\n' +
+        '{"id":9007199254740992,"n":1.5,"o":"x"}\n',
+    );
+    await writeFile(join(dir, 'meta.yml'), `file_naming: "meta-{stream}.jsonl"\nadd_record_metadata: true\n`);
+    const meta = await runProgram(bin, { args: ['--config', configPath, '--config', join(dir, 'meta.yml')], stdinText: `${input}\n` });
+    expect(meta.code, meta.stderr).toBe(0);
+    const written = (await readFile(join(dir, 'out', 'meta-s.jsonl'), 'utf8')).split('\n');
+    expect(written[0]).toMatch(/^\{"id":9223372036854775807,"n":18446744073709551615,"o":\{"a":\[12345678901234567890\]\},"_sdc_extracted_at":null,"_sdc_received_at":"[^"]+","_sdc_sequence":\d+,"_sdc_table_version":null\}$/);
+    expect(written[1]).toMatch(/^\{"id":-9223372036854775808,"n":9007199254740993,"o":\[9007199254740993,\{"b":-9223372036854775808\}\],"_sdc_extracted_at"/);
+  });
+
   it('fails on a BATCH message rather than silently dropping its records', async () => {
     await writeFile(configPath, `destination_path: ${join(dir, 'out')}\n`);
     const run = await runProgram(bin, {

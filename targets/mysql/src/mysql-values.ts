@@ -3,7 +3,7 @@
  * and for multi-row INSERTs (quoted literals). Hand-written rather than a CSV library: the format is a
  * handful of escapes, and building one string per chunk (not per field) keeps the target's CPU per row low.
  */
-import { DataError, parseDecimal } from '@tapline/protocol';
+import { parseDecimal, stringifyExact } from '@tapline/protocol';
 import type { PendingRecord } from '@tapline/target-base';
 import type { ColumnKind, LoadColumn } from '@tapline/target-sql-base';
 import { quoteLiteral } from '@tapline/mysql-client';
@@ -60,8 +60,9 @@ const PLAIN_DECIMAL = /^-?\d{1,35}(?:\.\d{1,30})?$/;
 export function decimalText(value: unknown): string {
   if (typeof value === 'string' && PLAIN_DECIMAL.test(value)) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  const decimal = typeof value === 'number' || typeof value === 'string' ? parseDecimal(value) : undefined;
-  if (decimal === undefined) throw new ValueRejected(`value ${JSON.stringify(value)} is not a decimal number MySQL can store`);
+  // An integer beyond 2^53 arrives as a bigint: its digits, exactly.
+  const decimal = typeof value === 'number' || typeof value === 'string' ? parseDecimal(value) : typeof value === 'bigint' ? parseDecimal(value.toString()) : undefined;
+  if (decimal === undefined) throw new ValueRejected(`value ${stringifyExact(value)} is not a decimal number MySQL can store`);
   let { mantissa, exponent } = decimal;
   while (exponent < 0 && mantissa % 10n === 0n && mantissa !== 0n) {
     mantissa /= 10n;
@@ -71,10 +72,10 @@ export function decimalText(value: unknown): string {
   let digits = (negative ? -mantissa : mantissa).toString();
   if (exponent > 0) digits += '0'.repeat(exponent);
   const scale = exponent < 0 ? -exponent : 0;
-  if (scale > DECIMAL_SCALE) throw new ValueRejected(`value ${JSON.stringify(value)} has ${scale} digits after the point; DECIMAL(65,30) keeps ${DECIMAL_SCALE}`);
+  if (scale > DECIMAL_SCALE) throw new ValueRejected(`value ${stringifyExact(value)} has ${scale} digits after the point; DECIMAL(65,30) keeps ${DECIMAL_SCALE}`);
   const whole = scale === 0 ? digits : digits.length > scale ? digits.slice(0, digits.length - scale) : '0';
   if (whole.replace(/^0+/, '').length > DECIMAL_INTEGER_DIGITS) {
-    throw new ValueRejected(`value ${JSON.stringify(value)} has more than ${DECIMAL_INTEGER_DIGITS} digits before the point, more than DECIMAL(65,30) holds`);
+    throw new ValueRejected(`value ${stringifyExact(value)} has more than ${DECIMAL_INTEGER_DIGITS} digits before the point, more than DECIMAL(65,30) holds`);
   }
   const fraction = scale === 0 ? '' : `.${digits.padStart(scale, '0').slice(-scale)}`;
   return `${negative ? '-' : ''}${whole}${fraction}`;
@@ -82,10 +83,12 @@ export function decimalText(value: unknown): string {
 
 type Render = (value: unknown) => string;
 
-const text: Render = (value) => (typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+/** Strings as they are, objects and arrays as JSON (bigints inside with every digit), bigints as their digits. */
+const text: Render = (value) => (typeof value === 'string' ? value : typeof value === 'object' ? stringifyExact(value) : String(value));
 
 function integer(value: unknown): string {
-  // A JSON integer beyond 2^53 arrives as an integral float: String() would print 1e+21.
+  // An integer beyond 2^53 arrives as a bigint (String gives every digit, and BIGINT's range is the
+  // server's to check). A float that is integral, as 1e21, would print with an exponent: plain digits.
   if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : Number.isInteger(value) ? BigInt(value).toString() : String(value);
   return text(value);
 }
@@ -101,8 +104,8 @@ const RENDER: Record<ColumnKind, Render> = {
   time: text,
   'date-time': (value) => (typeof value === 'string' ? utcDatetime(value) : text(value)),
   other: text,
-  // Any value is a JSON document, strings included.
-  json: (value) => JSON.stringify(value),
+  // Any value is a JSON document, strings included; bigints anywhere inside keep every digit.
+  json: (value) => stringifyExact(value),
 };
 
 /** Where a rejected value was: the row (1-based in the batch) and the column. */

@@ -267,3 +267,145 @@ describe.skipIf(url === undefined)(title('target-mysql bad input: one clear line
     }
   });
 });
+
+/** Integers beyond 2^53 arrive as bigints: every digit reaches the table, read back as text. */
+describe.skipIf(url === undefined)(title('target-mysql integers beyond 2^53: exact digits'), () => {
+  const MAX = 9223372036854775807n;
+  const MIN = -9223372036854775808n;
+  const U64 = 18446744073709551615n;
+
+  for (const [path, localInfile] of LOAD_PATHS) {
+    it(`BIGINT, DECIMAL, text and JSON columns keep every digit; STATE too (${path})`, async () => {
+      const database = freshDatabase('bigint');
+      const run = await runTargetMysql({ ...connectionConfig(), default_target_schema: database, local_infile: localInfile }, {
+        text: lines(
+          schemaMessage('b', {
+            id: { type: 'integer' },
+            i: { type: ['null', 'integer'] },
+            d: { type: ['null', 'number'], multipleOf: 0.01 },
+            s: { type: ['null', 'integer', 'string'] },
+            j: { type: ['null', 'object'] },
+            any: {},
+          }),
+          record('b', { id: MAX, i: MIN, d: U64, s: 9007199254740993n, j: { a: [MAX, MIN, U64, 123456789012345678901234567890n], b: { c: 9007199254740993n } }, any: [-9007199254740993n] }),
+          record('b', { id: MIN, i: MAX, d: -99999999999999999999999999999999999n, s: 'text', j: { small: 1 }, any: 18446744073709551616n }),
+          record('b', { id: 9007199254740993n, i: 9007199254740993n, d: 9007199254740993n }),
+          state({ bookmarks: { b: { id: MAX, seen: [9007199254740993n] } } }),
+        ),
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('{"type":"STATE","value":{"bookmarks":{"b":{"id":9223372036854775807,"seen":[9007199254740993]}}}}');
+      expect(await columnTypes(database, 'b')).toMatchObject({ id: 'bigint(20)', i: 'bigint(20)', d: 'decimal(65,30)', s: 'longtext' });
+      const rows = await sql(`SELECT CAST(id AS CHAR) AS id, CAST(i AS CHAR) AS i, CAST(d AS CHAR) AS d, s, CAST(j AS CHAR) AS j, CAST(\`any\` AS CHAR) AS \`any\` FROM \`${database}\`.b ORDER BY id`);
+      const zeros = '.' + '0'.repeat(30);
+      expect(rows.map((row) => ({ ...row }))).toEqual([
+        { id: '-9223372036854775808', i: '9223372036854775807', d: `-99999999999999999999999999999999999${zeros}`, s: 'text', j: '{"small":1}', any: '18446744073709551616' },
+        { id: '9007199254740993', i: '9007199254740993', d: `9007199254740993${zeros}`, s: null, j: null, any: null },
+        {
+          id: '9223372036854775807',
+          i: '-9223372036854775808',
+          d: `18446744073709551615${zeros}`,
+          s: '9007199254740993',
+          j: '{"a":[9223372036854775807,-9223372036854775808,18446744073709551615,123456789012345678901234567890],"b":{"c":9007199254740993}}',
+          any: '[-9007199254740993]',
+        },
+      ]);
+    });
+
+    it(`upsert keys 9007199254740993 and 9007199254740992 stay two rows, in a batch and across runs (${path})`, async () => {
+      const database = freshDatabase('bigkey');
+      const config = { ...connectionConfig(), default_target_schema: database, local_infile: localInfile };
+      const props = { id: { type: 'integer' }, v: { type: ['null', 'string'] } };
+      const first = await runTargetMysql(config, {
+        text: lines(
+          schemaMessage('k', props),
+          record('k', { id: 9007199254740993n, v: 'a' }),
+          record('k', { id: 9007199254740992n, v: 'b' }),
+          // The same key again in the batch: the last one wins, the nearby key is untouched.
+          record('k', { id: 9007199254740993n, v: 'c' }),
+          state(1),
+        ),
+      });
+      expect(first.code, first.stderr).toBe(0);
+      const read = async () => (await sql(`SELECT CAST(id AS CHAR) AS id, v FROM \`${database}\`.k ORDER BY id`)).map((row) => ({ ...row }));
+      expect(await read()).toEqual([{ id: '9007199254740992', v: 'b' }, { id: '9007199254740993', v: 'c' }]);
+      // The table has rows: this run merges through the staging table.
+      const second = await runTargetMysql(config, {
+        text: lines(
+          schemaMessage('k', props),
+          record('k', { id: 9007199254740992n, v: 'B' }),
+          record('k', { id: MAX, v: 'max' }),
+          record('k', { id: MIN, v: 'min' }),
+          record('k', { id: MAX, v: 'max2' }),
+          state(2),
+        ),
+      });
+      expect(second.code, second.stderr).toBe(0);
+      expect(await read()).toEqual([
+        { id: '-9223372036854775808', v: 'min' },
+        { id: '9007199254740992', v: 'B' },
+        { id: '9007199254740993', v: 'c' },
+        { id: '9223372036854775807', v: 'max2' },
+      ]);
+    });
+
+    it(`an integer beyond BIGINT's range is rejected with stream, column and line (${path})`, async () => {
+      const database = freshDatabase('bigrange');
+      const config = { ...connectionConfig(), default_target_schema: database, local_infile: localInfile };
+      const run = await runTargetMysql(config, {
+        text: lines(schemaMessage('r', { id: { type: 'integer' }, n: { type: ['null', 'integer'] } }), record('r', { id: 1, n: MAX }), record('r', { id: 2, n: MAX + 1n }), state(1)),
+      });
+      expect(run.code).toBe(6);
+      expect(run.errLines.at(-1)).toMatch(/data error: line 3, stream "r", column "n": MySQL rejected a value: Out of range value for column 'n' at row 2/);
+      expect(run.states).toEqual([]);
+      expect(await count(database, 'r')).toBe(0);
+    });
+
+    it(`an existing BIGINT UNSIGNED column holds 18446744073709551615 and rejects 18446744073709551616 (${path})`, async () => {
+      const database = freshDatabase('unsigned');
+      await sql(`CREATE DATABASE \`${database}\``);
+      await sql(`CREATE TABLE \`${database}\`.u (id bigint unsigned PRIMARY KEY, n bigint unsigned)`);
+      const config = { ...connectionConfig(), default_target_schema: database, local_infile: localInfile };
+      const props = { id: { type: 'integer' }, n: { type: ['null', 'integer'] } };
+      const ok = await runTargetMysql(config, { text: lines(schemaMessage('u', props), record('u', { id: U64, n: U64 }), record('u', { id: U64 - 1n, n: 9007199254740993n }), state(1)) });
+      expect(ok.code, ok.stderr).toBe(0);
+      const read = async () => (await sql(`SELECT CAST(id AS CHAR) AS id, CAST(n AS CHAR) AS n FROM \`${database}\`.u ORDER BY id`)).map((row) => ({ ...row }));
+      const stored = [{ id: '18446744073709551614', n: '9007199254740993' }, { id: '18446744073709551615', n: '18446744073709551615' }];
+      expect(await read()).toEqual(stored);
+      const bad = await runTargetMysql(config, { text: lines(schemaMessage('u', props), record('u', { id: 5, n: 1 }), record('u', { id: 6, n: U64 + 1n }), state(2)) });
+      expect(bad.code).toBe(6);
+      expect(bad.errLines.at(-1)).toMatch(/data error: line 3, stream "u", column "n": MySQL rejected a value: Out of range value for column 'n' at row 2/);
+      expect(bad.states).toEqual([]);
+      expect(await read()).toEqual(stored);
+    });
+  }
+
+  it('an integer with more digits than DECIMAL(65,30) keeps before the point is rejected, not rounded', async () => {
+    const database = freshDatabase('bigdecint');
+    const tooMany = 10n ** 35n; // 36 digits
+    const run = await runTargetMysql({ ...connectionConfig(), default_target_schema: database }, {
+      text: lines(schemaMessage('m', { id: { type: 'integer' }, d: { type: ['null', 'number'], multipleOf: 0.5 } }), record('m', { id: 1, d: tooMany - 1n }), record('m', { id: 2, d: tooMany }), state(1)),
+    });
+    expect(run.code).toBe(6);
+    expect(run.errLines.at(-1)).toMatch(/data error: line 3, stream "m", column "d": value 100000000000000000000000000000000000 has more than 35 digits before the point, more than DECIMAL\(65,30\) holds/);
+    expect(await count(database, 'm')).toBe(0);
+  });
+
+  it('a BIGINT column widened to text or JSON keeps every digit', async () => {
+    const database = freshDatabase('bigwiden');
+    const config = { ...connectionConfig(), default_target_schema: database };
+    const first = await runTargetMysql(config, {
+      text: lines(schemaMessage('w', { id: { type: 'integer' }, t: { type: ['null', 'integer'] }, j: { type: ['null', 'integer'] } }), record('w', { id: 1, t: MAX, j: MIN }), state(1)),
+    });
+    expect(first.code, first.stderr).toBe(0);
+    const second = await runTargetMysql(config, {
+      text: lines(schemaMessage('w', { id: { type: 'integer' }, t: { type: ['null', 'string'] }, j: { type: ['null', 'object'] } }), record('w', { id: 2, t: 'x', j: { n: 9007199254740993n } }), state(2)),
+    });
+    expect(second.code, second.stderr).toBe(0);
+    expect(await columnTypes(database, 'w')).toMatchObject({ t: 'longtext', j: 'longtext' });
+    expect((await sql(`SELECT id, t, CAST(j AS CHAR) AS j FROM \`${database}\`.w ORDER BY id`)).map((row) => ({ ...row }))).toEqual([
+      { id: '1', t: '9223372036854775807', j: '-9223372036854775808' },
+      { id: '2', t: 'x', j: '{"n":9007199254740993}' },
+    ]);
+  });
+});

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { mysqlTestUrl, runProgram, type ProgramRun } from '@tapline/conformance';
+import { stringifyExact } from '@tapline/protocol';
 import { identifierFor } from '@tapline/target-sql-base';
 
 export const bin = fileURLToPath(new URL('../bin/target-mysql.js', import.meta.url));
@@ -118,7 +119,7 @@ export async function runTargetMysql(config: Record<string, unknown>, input: { t
   }
 }
 
-/** Singer lines from message objects. */
+/** Singer lines from message objects (bigints written with every digit). */
 export function lines(...messages: unknown[]): string {
-  return `${messages.map((m) => JSON.stringify(m)).join('\n')}\n`;
+  return `${messages.map((m) => stringifyExact(m)).join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
  * `\N`. A scanned value is copied straight from the line's bytes when its JSON text already is its COPY
  * text (most are); anything else is decoded and encoded here (see README, "Performance").
  */
+import { stringifyExact } from '@tapline/protocol';
 import type { ColumnKind } from '@tapline/target-sql-base';
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
@@ -18,12 +19,13 @@ export type Encoder = (value: unknown) => string;
 
 function asText(value: unknown): string {
   if (typeof value === 'string') return escapeCopyText(value);
-  if (typeof value === 'object') return escapeCopyText(JSON.stringify(value));
+  if (typeof value === 'object') return escapeCopyText(stringifyExact(value));
+  // Numbers, booleans, and bigints (integers beyond 2^53, decoded exactly): their digits.
   return String(value);
 }
 
 function asInteger(value: unknown): string {
-  // A JSON integer beyond 2^53 arrives as an integral float: String() would print 1e+21, bigint would not take it.
+  // An integral float written `1e21` or `1.0`: String() would print 1e+21, which bigint would not take.
   if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
   return asText(value);
 }
@@ -41,7 +43,7 @@ export const ENCODERS: Record<ColumnKind, Encoder> = {
   'date-time': asText,
   other: asText,
   // Any value is a JSON document, strings included, whatever the column held before it became jsonb.
-  json: (value) => escapeCopyText(JSON.stringify(value)),
+  json: (value) => escapeCopyText(stringifyExact(value)),
 };
 
 export const TAB = 9;
@@ -103,8 +105,8 @@ function needsLook(word: number): boolean {
 
 /**
  * An integer written with at most 15 digits: exactly the number a decode would give. Longer ones are
- * decoded like every other target does (rounded to a double, see the README's known limits), so that a
- * value never depends on whether its line took the fast path. The codec has proven it a JSON number.
+ * decoded (exactly: a bigint beyond 2^53) and written from the value, as on the slow path. The codec has
+ * proven it a JSON number.
  */
 function isPlainInteger(bytes: Buffer, start: number, end: number): boolean {
   let i = start;

@@ -124,6 +124,39 @@ describe.skipIf(url === undefined)(title('target-postgres load methods'), () => 
     }
   });
 
+  it('integers beyond 2^53 load with every digit: bigint limits, upsert keys one apart, nested in jsonb, and in STATE', async () => {
+    const schema = freshSchema('bigints');
+    const input = [
+      '{"type":"SCHEMA","stream":"ids","schema":{"type":"object","properties":{"id":{"type":"integer"},"n":{"type":["integer","null"]},"doc":{}}},"key_properties":["id"]}',
+      '{"type":"RECORD","stream":"ids","record":{"id":9223372036854775807,"n":-9223372036854775808,"doc":{"parent":[12345678901234567890]}}}',
+      '{"type":"RECORD","stream":"ids","record":{"id":9007199254740993,"n":1}}',
+      '{"type":"RECORD","stream":"ids","record":{"id":9007199254740992,"n":2}}',
+      // Escaped key: parsed in full rather than scanned, with the same exactness.
+      '{"type":"RECORD","stream":"ids","record":{"\\u0069d":9007199254740993,"n":9007199254740995}}',
+      '{"type":"STATE","value":{"bookmarks":{"ids":{"replication_key_value":18446744073709551615}}}}',
+    ].join('\n');
+    for (const batch of [1000, 1]) {
+      const run = await runTargetPostgres({ ...connectionConfig(), default_target_schema: schema, batch_size_rows: batch }, { text: `${input}\n` });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.trim()).toBe('{"type":"STATE","value":{"bookmarks":{"ids":{"replication_key_value":18446744073709551615}}}}');
+      const rows = await withClient((client) => client.query(`SELECT id::text AS id, n::text AS n, doc::text AS doc FROM "${schema}".ids ORDER BY id`));
+      expect(rows.rows).toEqual([
+        { id: '9007199254740992', n: '2', doc: null },
+        { id: '9007199254740993', n: '9007199254740995', doc: null },
+        { id: '9223372036854775807', n: '-9223372036854775808', doc: '{"parent": [12345678901234567890]}' },
+      ]);
+    }
+  });
+
+  it('an integer beyond the bigint range: stream, column and input line, exit 6', async () => {
+    const schema = freshSchema('bigrange');
+    const run = await runTargetPostgres({ ...connectionConfig(), default_target_schema: schema }, {
+      text: `${lines(users)}{"type":"RECORD","stream":"users","record":{"id":9223372036854775808,"name":"x"}}\n`,
+    });
+    expect(run.code).toBe(6);
+    expect(run.errLines.at(-1)).toMatch(/data error: line 2, stream "users", column "id": PostgreSQL rejected a value: value "9223372036854775808" is out of range for type bigint/);
+  });
+
   it('append keeps every record, duplicates included', async () => {
     const schema = freshSchema('append');
     const config = { ...connectionConfig(), default_target_schema: schema, load_method: 'append' };

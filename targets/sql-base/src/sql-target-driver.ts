@@ -3,7 +3,7 @@
  * last record per key, fills the metadata columns and retires old table versions; a dialect supplies only
  * the statements (`SqlDialect`): introspection, DDL, and its fastest way to load a batch.
  */
-import { DataError, type Logger, type SchemaMessage } from '@tapline/protocol';
+import { DataError, stringifyExact, type Logger, type SchemaMessage } from '@tapline/protocol';
 import { readProperty, type PendingBatch, type PendingRecord, type RecordBatch, type StreamSink, type TargetDriver } from '@tapline/target-base';
 import { loadMethodFor, type LoadMethod, type SqlTargetConfig } from './sql-target-config.js';
 import {
@@ -315,7 +315,7 @@ function keyValue(value: unknown): unknown {
 
 /** A key value as latestPerKey compares it (numbers and strings as they are, others by their text). */
 export function keyText(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? value : typeof value === 'object' ? stringifyExact(value) : String(value);
 }
 
 /**

@@ -6,7 +6,6 @@ export * from './bounded-quantiles.js';
 export * from './fitted-params.js';
 export * from './record-scanner.js';
 export * from './decimal-bytes.js';
-export * from './exact-json.js';
 export * from './row-values.js';
 export * from './scale-columns.js';
 export * from './schema-columns.js';

@@ -10,9 +10,8 @@
  * number as usual. Values of columns nobody asked for are skipped by their delimiters, as they are passed
  * on unchanged.
  */
-import { numberKind } from '@tapline/protocol';
+import { numberKind, parseExact } from '@tapline/protocol';
 import { decimalAt } from './decimal-bytes.js';
-import { parseExact } from './exact-json.js';
 
 /**
  * Numbers of at most this many characters are read from their digits (decimalAt); longer ones, mostly

@@ -23,6 +23,7 @@ import {
   ProgressReporter,
   decodeLine,
   readLineChunks,
+  stringifyExact,
   type JsonSchema,
   type Logger,
   type Message,
@@ -32,7 +33,6 @@ import {
   type SchemaMessage,
   type StateMessage,
 } from '@tapline/protocol';
-import { mayHoldLongInteger, parseExact, stringifyExact } from './exact-json.js';
 import { paramsFromState, readParamsFile, stateWithParams, writeParamsFile } from './fitted-params.js';
 import { LineOutput } from './line-output.js';
 import { RecordEnvelope, RecordScanner } from './record-scanner.js';
@@ -172,21 +172,6 @@ function encodeValue(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'string') return JSON.stringify(value);
   return value === undefined ? 'null' : stringifyExact(value);
-}
-
-/**
- * decodeLine, with the integers beyond 2^53 of a RECORD's record or a STATE's value exact (bigints, see
- * exact-json.ts): a stage that writes such a message again must not round an id or a bookmark.
- */
-function decodeExact(bytes: Buffer, start: number, end: number, line: number): Message | undefined {
-  const message = decodeLine(bytes, start, end, line);
-  if (message === undefined || (message.type !== 'RECORD' && message.type !== 'STATE')) return message;
-  const text = bytes.toString('utf8', start, end);
-  if (!mayHoldLongInteger(text)) return message;
-  const exact = parseExact(text) as { record?: Record<string, unknown>; value?: unknown };
-  if (message.type === 'RECORD') (message as RecordMessage).record = exact.record as Record<string, unknown>;
-  else (message as StateMessage).value = exact.value;
-  return message;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -354,7 +339,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       }
       return this.intakeRecord(this.cachedPlan, envelope.stream, bytes, start, end, next, envelope.open, line, undefined);
     }
-    const message = decodeExact(bytes, start, end, line);
+    const message = decodeLine(bytes, start, end, line);
     if (message === undefined) return false; // a blank line
     switch (message.type) {
       case 'RECORD': {
@@ -439,7 +424,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       return true;
     }
     const plan = state.plan;
-    if (plan.observe !== undefined) plan.observe((message ?? (decodeExact(bytes, start, end, line) as RecordMessage)).record, line);
+    if (plan.observe !== undefined) plan.observe((message ?? (decodeLine(bytes, start, end, line) as RecordMessage)).record, line);
     return false;
   }
 
@@ -600,7 +585,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
           this.out.line(bytes, start, end);
           return;
         }
-        const state = (message ?? decodeExact(bytes, start, end, line)) as StateMessage;
+        const state = (message ?? decodeLine(bytes, start, end, line)) as StateMessage;
         if (!isObject(state.value)) {
           this.out.line(bytes, start, end);
           return;
@@ -663,7 +648,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
         return;
       }
     }
-    const message = decodeExact(bytes, start, end, line) as RecordMessage;
+    const message = decodeLine(bytes, start, end, line) as RecordMessage;
     const result = state.plan.transform(message.record, line);
     if (result === null) {
       state.dropped += 1;

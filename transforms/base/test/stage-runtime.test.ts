@@ -13,7 +13,6 @@ import {
   decodeBytes,
   numericKind,
   paramsFromState,
-  parseExact,
   readParamsFile,
   revivedForm,
   savedForm,
@@ -21,7 +20,6 @@ import {
   stageProgram,
   stateWithParams,
   streamOptionsFor,
-  stringifyExact,
   writeParamsFile,
   type StageDefinition,
 } from '../src/index.js';
@@ -449,32 +447,6 @@ describe('decodeBytes', () => {
       if (!Object.is(decodeBytes(bytes, 0, bytes.length), expected)) mismatches += 1;
     }
     expect(mismatches).toBe(0);
-  });
-});
-
-describe('parseExact and stringifyExact', () => {
-  it('read integers beyond 2^53 as exact bigints anywhere in a value, and everything else as JSON.parse does', () => {
-    const text = '{"id":9223372036854775807,"small":9007199254740991,"f":0.12345678901234567,"e":1e21,"s":"12345678901234567890","n":{"a":[-18446744073709551615,{"b":12345678901234567890}]},"__proto__":1,"d":1,"d":12345678901234567891}';
-    const value = parseExact(text) as Record<string, unknown>;
-    expect(value.id).toBe(9223372036854775807n);
-    expect(value.small).toBe(9007199254740991);
-    expect(value.f).toBe(0.12345678901234567);
-    expect(value.e).toBe(1e21);
-    expect(value.s).toBe('12345678901234567890');
-    expect(value.n).toEqual({ a: [-18446744073709551615n, { b: 12345678901234567890n }] });
-    expect(Object.prototype.hasOwnProperty.call(value, '__proto__')).toBe(true);
-    expect(value.d).toBe(12345678901234567891n);
-    expect(stringifyExact(value)).toBe(
-      '{"id":9223372036854775807,"small":9007199254740991,"f":0.12345678901234566,"e":1e+21,"s":"12345678901234567890","n":{"a":[-18446744073709551615,{"b":12345678901234567890}]},"__proto__":1,"d":12345678901234567891}',
-    );
-  });
-
-  it('are JSON.parse and JSON.stringify when nothing is that large, and throw JSON.parse errors', () => {
-    const text = '{"a":[1,2.5,"x\\u0041"],"b":{"c":null,"d":true}}';
-    expect(parseExact(text)).toEqual(JSON.parse(text));
-    expect(stringifyExact({ a: [1, undefined, () => 1], b: undefined, c: new Date(0) })).toBe(JSON.stringify({ a: [1, undefined, () => 1], b: undefined, c: new Date(0) }));
-    expect(stringifyExact({ a: [1n, undefined], b: undefined })).toBe('{"a":[1,null]}');
-    expect(() => parseExact('{"a":12345678901234567890')).toThrow(SyntaxError);
   });
 });
 

@@ -95,6 +95,9 @@ export class ColumnAccumulator {
       }
       case 'boolean':
         return this.addBoolean(value);
+      case 'bigint':
+        // An integer beyond 2^53 (decodeSpan reads it exact): profiled as the nearest double, as JSON.parse gives it.
+        return this.addJsonNumber(Number(value));
       default:
         // JSON.stringify, not the key-sorted form: 4x cheaper; the same object with its keys reordered then
         // counts as a different row in the estimated duplicate count (the exact tier sorts keys).

@@ -141,6 +141,11 @@ class ExactReader {
 export function parseExact(text: string): unknown {
   const value: unknown = JSON.parse(text);
   if (!mayHoldLongInteger(text)) return value;
+  return readExact(text);
+}
+
+/** parseExact of text JSON.parse has already accepted (it is not checked again). */
+export function readExact(text: string): unknown {
   return new ExactReader(text).value();
 }
 
