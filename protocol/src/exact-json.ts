@@ -3,15 +3,26 @@
  * 9223372036854775807 (a PostgreSQL bigint) or 9007199254740993 comes back rounded, and a stage that writes
  * its record again would change a key: rows merge downstream. Here an integer literal (no fraction, no
  * exponent) beyond Number.MAX_SAFE_INTEGER is a bigint, and is written back digit for digit; every other
- * value is what JSON.parse gives. Only text holding a run of 16 or more digits can hold such an integer,
- * so everything else goes straight to JSON.parse.
+ * value is what JSON.parse gives. Such a literal parses to a double beyond MAX_SAFE_INTEGER too, so a
+ * value JSON.parse gave without one (nearly every record) is already the exact value, and only the rare
+ * rest is read again from its text.
  */
 
-const LONG_DIGIT_RUN = /\d{16}/;
-
-/** Whether `text` may hold an integer literal beyond 2^53 (a run of 16 digits, perhaps inside a string or a fraction). */
-export function mayHoldLongInteger(text: string): boolean {
-  return LONG_DIGIT_RUN.test(text);
+/**
+ * Whether a JSON.parse value holds a number beyond ±MAX_SAFE_INTEGER anywhere: then its text may hold an
+ * integer literal JSON.parse rounded. Walking the values costs far less than scanning the text.
+ */
+export function holdsLargeNumber(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER;
+  if (typeof value !== 'object' || value === null) return false;
+  // Deeper than any record goes: read it again rather than recurse further.
+  if (depth > 64) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) if (holdsLargeNumber(value[i], depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) if (holdsLargeNumber((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
 }
 
 /** A JSON integer literal's value: the number when it is a safe integer, else the exact bigint. */
@@ -140,8 +151,7 @@ class ExactReader {
  */
 export function parseExact(text: string): unknown {
   const value: unknown = JSON.parse(text);
-  if (!mayHoldLongInteger(text)) return value;
-  return readExact(text);
+  return holdsLargeNumber(value) ? readExact(text) : value;
 }
 
 /** parseExact of text JSON.parse has already accepted (it is not checked again). */

@@ -4,7 +4,7 @@
  * written upper-case on the way out.
  */
 import { DataError } from './errors.js';
-import { mayHoldLongInteger, readExact, stringifyExact } from './exact-json.js';
+import { holdsLargeNumber, readExact, stringifyExact } from './exact-json.js';
 import type { JsonSchema } from './json-schema.js';
 
 export interface SchemaMessage {
@@ -173,8 +173,9 @@ export function parseMessage(text: string, line: number): Message {
   }
   // A record's or a state's integers beyond 2^53 (bigint ids, unsigned bookmarks) as exact bigints. A
   // SCHEMA keeps JSON.parse's numbers: its bounds are compared with doubles anyway.
-  const type = isPlainObject(value) ? value.type : undefined;
-  if ((type === 'RECORD' || type === 'STATE') && mayHoldLongInteger(text)) value = readExact(text);
+  if (isPlainObject(value)) {
+    if (value.type === 'RECORD' ? holdsLargeNumber(value.record) : value.type === 'STATE' && holdsLargeNumber(value.value)) value = readExact(text);
+  }
   return toMessage(value, line);
 }
 
