@@ -1,4 +1,4 @@
-import { compareDecimals } from '@tapline/protocol';
+import { compareDecimals, stringifyExact } from '@tapline/protocol';
 
 /**
  * Compare what a destination holds with what the fixture sent, the way a user would: a decimal stored as
@@ -17,6 +17,10 @@ export function sameValue(expected: unknown, actual: unknown): boolean {
     const e = expected as Record<string, unknown>;
     const keys = new Set([...Object.keys(e), ...Object.keys(a)]);
     return [...keys].every((key) => sameValue(e[key], a[key]));
+  }
+  // An integer beyond 2^53 (exact as a bigint): the same digits, whether read back as bigint or text.
+  if (typeof expected === 'bigint' || typeof actual === 'bigint') {
+    return (typeof actual === 'bigint' || typeof actual === 'string') && (typeof expected === 'bigint' || typeof expected === 'string') && String(expected) === String(actual);
   }
   if (typeof expected === 'number' || typeof actual === 'number') {
     if (typeof expected === 'boolean' || typeof actual === 'boolean') return false;
@@ -44,7 +48,7 @@ function sameSubSecond(a: string, b: string): boolean {
 /** Rows sorted by their key values (or whole content), so that the order of a table scan does not matter. */
 export function sortRows(rows: Record<string, unknown>[], keys: string[]): Record<string, unknown>[] {
   const sortKey = (row: Record<string, unknown>): string =>
-    JSON.stringify(keys.length > 0 ? keys.map((key) => row[key]) : Object.keys(row).sort().map((key) => row[key]));
+    stringifyExact(keys.length > 0 ? keys.map((key) => String(row[key])) : Object.keys(row).sort().map((key) => row[key]));
   return [...rows].sort((a, b) => {
     const x = sortKey(a);
     const y = sortKey(b);
@@ -61,7 +65,7 @@ export function diffRows(expected: Record<string, unknown>[], actual: Record<str
     const e = expected[i]!;
     const a = actual[i]!;
     for (const key of new Set([...Object.keys(e), ...Object.keys(a)])) {
-      if (!sameValue(e[key], a[key])) problems.push(`row ${i}, "${key}": expected ${JSON.stringify(e[key])}, found ${JSON.stringify(a[key])}`);
+      if (!sameValue(e[key], a[key])) problems.push(`row ${i}, "${key}": expected ${stringifyExact(e[key])}, found ${stringifyExact(a[key])}`);
     }
   }
   return problems;

@@ -4,6 +4,7 @@
  * upsert keeps the last one per key), so a case is its file plus a few facts about the outcome.
  */
 import { readFileSync } from 'node:fs';
+import { parseExact, stringifyExact } from '@tapline/protocol';
 import { fileURLToPath } from 'node:url';
 
 export const TARGET_FIXTURES = fileURLToPath(new URL('../fixtures/targets/', import.meta.url));
@@ -57,6 +58,7 @@ export const TARGET_CASES: TargetCase[] = [
   },
   { name: 'interleaved_states', about: 'several STATE messages come out exactly, in order, after their data' },
   { name: 'decimal_edges', about: 'decimals at the edges of numeric(38,9) stay exact' },
+  { name: 'integers_beyond_2_53', about: 'bigint limits and keys that differ only past 2^53 keep every digit, in rows and STATE' },
   { name: 'timestamps', about: 'timestamps with offsets, before 1900, dates and times' },
   { name: 'unknown_message_type', about: 'an unknown message type is ignored with one warning' },
 ];
@@ -72,7 +74,7 @@ export function readFixture(name: string): FixtureMessage[] {
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
     try {
-      out.push({ line: index + 1, message: JSON.parse(line) as Record<string, unknown> });
+      out.push({ line: index + 1, message: parseExact(line) as Record<string, unknown> });
     } catch {
       // the malformed line of a failure case
     }
@@ -104,7 +106,7 @@ export function expectedStreams(fixture: FixtureMessage[], mode: 'upsert' | 'app
       if (!entry) continue;
       const record = message.record as Record<string, unknown>;
       if (mode === 'upsert' && entry.keys.length > 0) {
-        const key = JSON.stringify(entry.keys.map((k) => record[k]));
+        const key = stringifyExact(entry.keys.map((k) => record[k]));
         const index = entry.byKey.get(key);
         if (index === undefined) {
           entry.byKey.set(key, entry.rows.length);

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Logger, stringifyExact } from '@tapline/protocol';
+import { Logger, parseExact, stringifyExact } from '@tapline/protocol';
 import { openDuckDB, qualifiedName, quoteLiteral, type DuckDBConnection } from '@tapline/duckdb-client';
 import { runProgram, type ProgramRun } from '@tapline/conformance';
 import { identifierFor } from '@tapline/target-sql-base';
@@ -73,7 +73,7 @@ export async function readRows(path: string, stream: string, properties: string[
         `SELECT CAST(to_json({${fields.length === 0 ? "'none': 1" : fields.join(', ')}}) AS VARCHAR) AS row FROM ${qualifiedName(schema, table)} ${options.where ?? ''}`,
       );
       return rows.map(({ row }) => {
-        const values = JSON.parse(row) as Record<string, unknown>;
+        const values = parseExact(row) as Record<string, unknown>;
         return Object.fromEntries(present.map((property, i) => [property, values[`c${i}`] ?? null]));
       });
     },

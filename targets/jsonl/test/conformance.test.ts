@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeProgramConformance, describeTargetConformance } from '@tapline/conformance';
+import { parseExact } from '@tapline/protocol';
 import { fileNameForStream } from '@tapline/target-base';
 
 const bin = fileURLToPath(new URL('../bin/target-jsonl.js', import.meta.url));
@@ -24,7 +25,7 @@ describeTargetConformance({
         } catch {
           return [];
         }
-        return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+        return text.split('\n').filter((line) => line !== '').map((line) => parseExact(line) as Record<string, unknown>);
       },
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };

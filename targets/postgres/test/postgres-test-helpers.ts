@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { postgresConnectionConfig, postgresTestUrl, runProgram, type ProgramRun } from '@tapline/conformance';
+import { parseExact } from '@tapline/protocol';
 import { identifierFor } from '@tapline/target-sql-base';
 
 export const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
@@ -60,7 +61,7 @@ export async function readRows(schema: string, stream: string, properties: strin
       present.forEach((property, i) => {
         const text = row[`c${i}`] ?? null;
         const numeric = types.get(identifierFor(property, 63)) === 'numeric';
-        out[property] = text === null ? null : numeric ? text : JSON.parse(text);
+        out[property] = text === null ? null : numeric ? text : parseExact(text);
       });
       return out;
     });
