@@ -91,7 +91,10 @@ describe.skipIf(url === undefined)(
       psql(
         `DROP SCHEMA IF EXISTS ${SOURCE} CASCADE; DROP SCHEMA IF EXISTS ${DESTINATION} CASCADE; CREATE SCHEMA ${SOURCE};
          CREATE TABLE ${SOURCE}.readings (id integer PRIMARY KEY, temp double precision, amount numeric(10,2), label text);
-         INSERT INTO ${SOURCE}.readings VALUES ${values.join(', ')};`,
+         INSERT INTO ${SOURCE}.readings VALUES ${values.join(', ')};
+         CREATE TABLE ${SOURCE}.ids (id bigint PRIMARY KEY, ref bigint, temp double precision);
+         INSERT INTO ${SOURCE}.ids VALUES (9223372036854775807, 9007199254740993, 1), (9007199254740993, 9007199254740993, 2),
+           (9007199254740992, NULL, 3), (-9223372036854775808, -9223372036854775807, 4);`,
       );
     });
     afterAll(async () => {
@@ -99,22 +102,8 @@ describe.skipIf(url === undefined)(
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('loads exactly the imputed, normalized rows without the outlier, and STATE carries every stage’s parameters', async () => {
-      const server = new URL(url as string);
-      const connection = {
-        host: server.hostname,
-        port: Number(server.port || 5432),
-        user: decodeURIComponent(server.username),
-        database: server.pathname.slice(1),
-        ...(server.password ? { password: decodeURIComponent(server.password) } : {}),
-      };
-      const configs: Record<string, unknown> = {
-        tap: { ...connection, filter_schemas: [SOURCE], select: [`${SOURCE}-readings`] },
-        impute: { columns: { temp: 'median', amount: 'average', label: { strategy: 'constant', value: 'none' } } },
-        normalize: {},
-        outliers: { method: 'zscore' },
-        target: { ...connection, default_target_schema: DESTINATION },
-      };
+    /** tap-postgres | impute | normalize | outliers | target-postgres with these configs (written under `dir`). */
+    async function runPipeline(configs: Record<string, unknown>): Promise<{ code: number | null; stdout: string; stderr: string }> {
       for (const [name, config] of Object.entries(configs)) await writeFile(join(dir, `${name}.json`), JSON.stringify(config));
       const stage = (name: string): string => `node ${bin(`transforms/${name}/bin/transform-${name}.js`)} --config ${join(dir, `${name}.json`)}`;
       const command = [
@@ -125,7 +114,7 @@ describe.skipIf(url === undefined)(
         // The target prints the STATE lines it confirms: what a runner would persist.
         `node ${bin('targets/postgres/bin/target-postgres.js')} --config ${join(dir, 'target.json')}`,
       ].join(' | ');
-      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      return new Promise((resolve, reject) => {
         const child = spawn('bash', ['-o', 'pipefail', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
@@ -133,6 +122,27 @@ describe.skipIf(url === undefined)(
         child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
         child.on('error', reject);
         child.on('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
+      });
+    }
+
+    function connection(): Record<string, unknown> {
+      const server = new URL(url as string);
+      return {
+        host: server.hostname,
+        port: Number(server.port || 5432),
+        user: decodeURIComponent(server.username),
+        database: server.pathname.slice(1),
+        ...(server.password ? { password: decodeURIComponent(server.password) } : {}),
+      };
+    }
+
+    it('loads exactly the imputed, normalized rows without the outlier, and STATE carries every stage’s parameters', async () => {
+      const { code, stdout, stderr } = await runPipeline({
+        tap: { ...connection(), filter_schemas: [SOURCE], select: [`${SOURCE}-readings`] },
+        impute: { columns: { temp: 'median', amount: 'average', label: { strategy: 'constant', value: 'none' } } },
+        normalize: {},
+        outliers: { method: 'zscore' },
+        target: { ...connection(), default_target_schema: DESTINATION },
       });
       expect(code, stderr).toBe(0);
 
@@ -157,6 +167,31 @@ describe.skipIf(url === undefined)(
       expect(stderr).toMatch(/transform-impute: stream "[^"]+": column "temp": 2 missing values imputed by median/);
       expect(stderr).toMatch(/transform-impute: stream "[^"]+": column "label": 1 missing values imputed by constant "none"/);
       expect(stderr).toMatch(/transform-outliers: stream "[^"]+": 1 of 20 rows dropped/);
+    }, 120_000);
+
+    it('keeps bigint ids and an imputed bigint with every digit, from the source table to the destination', async () => {
+      const { code, stdout, stderr } = await runPipeline({
+        tap: { ...connection(), filter_schemas: [SOURCE], select: [`${SOURCE}-ids`] },
+        impute: { strategy: 'noop', columns: { ref: 'mode' } },
+        normalize: { columns: ['temp'] },
+        outliers: { method: 'zscore', columns: ['temp'] },
+        target: { ...connection(), default_target_schema: `${DESTINATION}_ids` },
+      });
+      expect(code, stderr).toBe(0);
+      try {
+        const table = psql(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${DESTINATION}_ids'`);
+        expect(psql(`SELECT id::text || '|' || ref::text || '|' || temp::text FROM ${DESTINATION}_ids."${table}" ORDER BY id`).split('\n')).toEqual([
+          '-9223372036854775808|-9223372036854775807|1',
+          '9007199254740992|9007199254740993|0.6666666666666666',
+          '9007199254740993|9007199254740993|0.3333333333333333',
+          '9223372036854775807|9007199254740993|0',
+        ]);
+        expect(stderr).toMatch(/column "ref": 1 missing values imputed by mode/);
+        // The fitted mode travels in STATE as a saved bigint, so any state store keeps its digits.
+        expect(stdout).toContain('"ref":{"strategy":"fill","value":{"$bigint":"9007199254740993"},"how":"mode"}');
+      } finally {
+        psql(`DROP SCHEMA IF EXISTS ${DESTINATION}_ids CASCADE`);
+      }
     }, 120_000);
   },
 );
