@@ -190,6 +190,24 @@ function encode(value: unknown, inArray: boolean): string | undefined {
   }
 }
 
+/** JSON.stringify(value, null, 2), writing bigints as their exact digits. */
+export function stringifyExactPretty(value: unknown, indent = ''): string | undefined {
+  if (indent === '' && !holdsBigInt(value)) return JSON.stringify(value, null, 2);
+  if (typeof value !== 'object' || value === null) return stringifyExact(value);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return stringifyExactPretty((value as { toJSON(): unknown }).toJSON(), indent);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((item) => `${inner}${stringifyExactPretty(item, inner) ?? 'null'}`).join(',\n')}\n${indent}]`;
+  }
+  const members: string[] = [];
+  for (const key of Object.keys(value)) {
+    const text = stringifyExactPretty((value as Record<string, unknown>)[key], inner);
+    if (text !== undefined) members.push(`${inner}${JSON.stringify(key)}: ${text}`);
+  }
+  return members.length === 0 ? '{}' : `{\n${members.join(',\n')}\n${indent}}`;
+}
+
 /** JSON.stringify (compact), writing bigints as their exact digits. */
 export function stringifyExact(value: unknown): string {
   try {

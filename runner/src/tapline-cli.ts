@@ -15,6 +15,7 @@ import {
   parseExact,
   parseState,
   stringifyExact,
+  stringifyExactPretty,
   type LogFormat,
   type LogLevel,
 } from '@tapline/protocol';
@@ -106,26 +107,6 @@ function parseGivenState(text: string, source: string): unknown {
     }
   }
   throw new ConfigurationError('the state given is not JSON', { file: source, hint: 'Give a Singer state such as {"bookmarks": {"orders": {...}}}' });
-}
-
-/**
- * JSON.stringify(value, null, 2), but with bigints (integers beyond 2^53 read from a state) written digit
- * for digit: `state show --history` prints exactly what is stored.
- */
-export function stringifyExactPretty(value: unknown, indent = ''): string | undefined {
-  if (typeof value !== 'object' || value === null) return stringifyExact(value);
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return stringifyExactPretty((value as { toJSON(): unknown }).toJSON(), indent);
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((item) => `${inner}${stringifyExactPretty(item, inner) ?? 'null'}`).join(',\n')}\n${indent}]`;
-  }
-  const members: string[] = [];
-  for (const key of Object.keys(value)) {
-    const text = stringifyExactPretty((value as Record<string, unknown>)[key], inner);
-    if (text !== undefined) members.push(`${inner}${JSON.stringify(key)}: ${text}`);
-  }
-  return members.length === 0 ? '{}' : `{\n${members.join(',\n')}\n${indent}}`;
 }
 
 /**

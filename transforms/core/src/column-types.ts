@@ -226,8 +226,9 @@ export function inferColumnType(name: string, values: readonly unknown[], option
   const present = values.filter((value) => !isMissingValue(value));
   const first = present[0];
   if (first === undefined) return declaresNumber(options.declaredJsonType) ? 'number_with_decimals' : 'true_or_false';
-  if (present.every((value) => typeof value === 'number')) {
-    const numbers = (present as number[]).filter((x) => Number.isFinite(x));
+  // Integers beyond 2^53 (exact bigints) are numbers too, their statistics on the nearest doubles.
+  if (present.every((value) => typeof value === 'number' || typeof value === 'bigint')) {
+    const numbers = present.map(Number).filter((x) => Number.isFinite(x));
     return inferNumberType(name, values, numbers);
   }
   if (typeof first === 'boolean') return distinctCountUpTo(present, 3) <= 2 ? 'true_or_false' : 'category';

@@ -176,6 +176,7 @@ export function isInvalidValue(value: unknown, type: ColumnType): boolean {
     case 'number':
     case 'number_with_decimals':
       if (typeof value === 'number') return !Number.isFinite(value);
+      if (typeof value === 'bigint') return false;
       return typeof value !== 'string' || !isNumberLike(stripQuotes(value));
     default:
       return false;
@@ -197,6 +198,7 @@ export function numericValuesOf(values: readonly unknown[]): (number | null)[] {
   const coercion = chooseNumericCoercion(texts);
   return texts.map((value) => {
     if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+    if (typeof value === 'bigint') return Number(value);
     if (typeof value === 'string') return coerceNumericString(value, coercion);
     return null;
   });

@@ -168,6 +168,7 @@ export function coerceNumericStrings(values: readonly unknown[]): (number | null
   const coercion = chooseNumericCoercion(values);
   return values.map((value) => {
     if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+    if (typeof value === 'bigint') return Number(value);
     if (typeof value === 'string') return coerceNumericString(value, coercion);
     return null;
   });
@@ -179,6 +180,7 @@ export function coerceNumericStrings(values: readonly unknown[]): (number | null
  */
 export function parseNumberLike(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'bigint') return Number(value);
   if (typeof value !== 'string') return null;
   const coercion: NumericCoercion = HAS_CURRENCY.test(value) ? 'currency' : value.includes('%') ? 'percent' : 'plain';
   return coerceNumericString(value, coercion);

@@ -5,7 +5,7 @@
  * type (invalid values, text, email, list and datetime statistics) come from the row sample instead,
  * because the type is only known once the sample is complete.
  */
-import { decodeSpan } from '@tapline/protocol';
+import { decodeSpan, stringifyExact } from '@tapline/protocol';
 import { startsWith } from '@tapline/transform-base';
 import { FrequencyCounter, MinMaxAccumulator, MomentsAccumulator, NullRunAccumulator, QuantileSketch, isMissingValue } from '@tapline/transform-core';
 import { DistinctSketch, hashAsciiBytes, hashNumber, hashString } from './distinct-sketch.js';
@@ -18,6 +18,7 @@ export const QUANTILE_SKETCH_K = 1000;
 export const TAG_STRING = 1;
 const TAG_BOOLEAN = 2;
 export const TAG_STRUCTURED = 3;
+const TAG_BIG_INTEGER = 4;
 const HASH_TRUE = hashString('t', TAG_BOOLEAN);
 const HASH_FALSE = hashString('f', TAG_BOOLEAN);
 
@@ -96,12 +97,13 @@ export class ColumnAccumulator {
       case 'boolean':
         return this.addBoolean(value);
       case 'bigint':
-        // An integer beyond 2^53 (decodeSpan reads it exact): profiled as the nearest double, as JSON.parse gives it.
-        return this.addJsonNumber(Number(value));
+        // An integer beyond 2^53, read exactly (parseExact, decodeSpan).
+        return Number.isSafeInteger(Number(value)) ? this.addJsonNumber(Number(value)) : this.addBigInteger(value);
       default:
         // JSON.stringify, not the key-sorted form: 4x cheaper; the same object with its keys reordered then
-        // counts as a different row in the estimated duplicate count (the exact tier sorts keys).
-        return this.addStructured(hashString(JSON.stringify(value), TAG_STRUCTURED));
+        // counts as a different row in the estimated duplicate count (the exact tier sorts keys). Bigints
+        // inside keep their digits, as the line's canonical text has them.
+        return this.addStructured(hashString(stringifyExact(value), TAG_STRUCTURED));
     }
   }
 
@@ -113,7 +115,10 @@ export class ColumnAccumulator {
   addSpan(bytes: Buffer, start: number, end: number): boolean {
     const first = bytes[start] as number;
     if (first === QUOTE) return this.addPlainString(bytes, start + 1, end - 1, hashAsciiBytes(bytes, start + 1, end - 1, TAG_STRING));
-    if (first === MINUS || (first >= 48 && first <= 57)) return this.addJsonNumber(jsonNumberAt(bytes, start, end));
+    if (first === MINUS || (first >= 48 && first <= 57)) {
+      const x = jsonNumberAt(bytes, start, end);
+      return x > Number.MAX_SAFE_INTEGER || x < -Number.MAX_SAFE_INTEGER ? this.addLargeNumber(bytes, start, end, x) : this.addJsonNumber(x);
+    }
     if (first === 110 /* null */) return this.addNull();
     if (first === 116 /* true */ || first === 102 /* false */) return this.addBoolean(first === 116);
     // An object or an array: its bytes are the JSON.stringify text add() would hash, when canonical.
@@ -146,6 +151,27 @@ export class ColumnAccumulator {
     this.nulls.add(false);
     this.addNumber(x);
     this.count(x, (this.lastHash = hashNumber(x)));
+    return false;
+  }
+
+  /**
+   * add() of the JSON number at [start, end) whose value `x` is beyond 2^53: an integer literal counts by
+   * its exact digits (ids one apart past 2^53 are two values, as parseExact reads them), anything else
+   * (`1.5e300`) as its double.
+   */
+  addLargeNumber(bytes: Buffer, start: number, end: number, x: number): boolean {
+    for (let i = bytes[start] === MINUS ? start + 1 : start; i < end; i += 1) {
+      const code = bytes[i] as number;
+      if (code < 48 || code > 57) return this.addJsonNumber(x);
+    }
+    return this.addBigInteger(BigInt(bytes.toString('latin1', start, end)));
+  }
+
+  /** add() of an integer beyond 2^53: statistics on its nearest double, counts and hashes by its digits. */
+  addBigInteger(value: bigint): boolean {
+    this.nulls.add(false);
+    this.addNumber(Number(value));
+    this.count(value, (this.lastHash = hashString(value.toString(), TAG_BIG_INTEGER)));
     return false;
   }
 
@@ -222,5 +248,6 @@ export class ColumnAccumulator {
 function hashOf(value: unknown): number {
   if (typeof value === 'number') return hashNumber(value);
   if (typeof value === 'boolean') return value ? HASH_TRUE : HASH_FALSE;
+  if (typeof value === 'bigint') return hashString(value.toString(), TAG_BIG_INTEGER);
   return hashString(String(value), TAG_STRING);
 }

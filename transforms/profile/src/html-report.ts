@@ -3,6 +3,7 @@
  * offline and from an e-mail attachment. Every piece of data goes through `escapeHtml`; values come from
  * the stream and must never become markup.
  */
+import { stringifyExact } from '@tapline/protocol';
 import type { ColumnType, ValueCount } from '@tapline/transform-core';
 import type { Histogram, ProfiledColumn, StreamProfile } from './stream-profiler.js';
 
@@ -14,7 +15,7 @@ export function escapeHtml(text: string): string {
 
 /** A value as a short readable label (strings as they are, other JSON as JSON), cut at `max` characters. */
 function label(value: unknown, max = 60): string {
-  const text = typeof value === 'string' ? value : value === undefined ? 'null' : (JSON.stringify(value) ?? String(value));
+  const text = typeof value === 'string' ? value : value === undefined ? 'null' : (stringifyExact(value) ?? String(value));
   const chars = [...text];
   return escapeHtml(chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text);
 }

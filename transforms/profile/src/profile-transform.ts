@@ -7,7 +7,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigurationError, readLineChunks, type ProgramDefinition } from '@tapline/protocol';
+import { ConfigurationError, readLineChunks, stringifyExactPretty, type ProgramDefinition } from '@tapline/protocol';
 import { STAGE_HEAP_GROWING_PERCENT } from '@tapline/transform-base';
 import { renderHtmlReport } from './html-report.js';
 import { profileConfigSchema, type ProfileConfig } from './profile-config.js';
@@ -73,7 +73,8 @@ export const profileTransform: ProgramDefinition<ProfileConfig> = {
       const profile = profiler.profile();
       const jsonPath = join(outputDir, `${stem}.json`);
       const htmlPath = join(outputDir, `${stem}.html`);
-      await writeAtomically(jsonPath, `${JSON.stringify(profile, null, 2)}\n`);
+      // Values of integers beyond 2^53 (top values, mode) with every digit.
+      await writeAtomically(jsonPath, `${stringifyExactPretty(profile)}\n`);
       await writeAtomically(htmlPath, renderHtmlReport(profile));
       logger.info(
         `profiled ${profile.stream}: ${profile.dataset.row_count} rows, ${profile.dataset.column_count} columns, ` +

@@ -15,7 +15,7 @@
  * line, or members that pass the codec's check of them. Nothing is fed to a column before the whole
  * line is read, so a line it gives up on is read again from the start by the codec.
  */
-import { envelopeTailMembers, type RecordCodec } from '@tapline/protocol';
+import { envelopeTailMembers, parseExact, stringifyExact, type RecordCodec } from '@tapline/protocol';
 import { HASH_PRIME_A, HASH_PRIME_B, hashLaneA, hashLaneB, hashOfLanes, hashString } from './distinct-sketch.js';
 import { TAG_STRING, TAG_STRUCTURED } from './column-accumulator.js';
 import { isCanonicalJson, jsonNumberEnd } from './value-bytes.js';
@@ -213,6 +213,9 @@ export class RecordLineReader {
         const j = jsonNumberEnd(bytes, i, end, this.values, property);
         if (j < 0) return false;
         kinds[property] = NUMBER;
+        // Where it is, for a number beyond 2^53 (an integer there is counted by its digits).
+        this.starts[property] = i;
+        this.ends[property] = j;
         i = j;
       } else if (first === 110 /* n */) {
         if (!LITERAL_NULL.at(view, bytes, i, end)) return false;
@@ -243,11 +246,11 @@ export class RecordLineReader {
           } else {
             let value: unknown;
             try {
-              value = JSON.parse(bytes.toString('latin1', i, j));
+              value = parseExact(bytes.toString('latin1', i, j));
             } catch {
               return false; // the codec (and then JSON.parse of the line) decides
             }
-            hash = hashString(JSON.stringify(value), TAG_STRUCTURED);
+            hash = hashString(stringifyExact(value), TAG_STRUCTURED);
           }
           if (texts.size < TEXTS_KEPT && j - i <= TEXT_MAX_BYTES) texts.set(textHash, { text: new Literal(Buffer.from(bytes.subarray(i, j))), hash });
         }

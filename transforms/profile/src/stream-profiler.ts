@@ -28,7 +28,7 @@ import {
   type ColumnType,
   type DatasetStatistics,
 } from '@tapline/transform-core';
-import { RecordCodec, schemaTypes, type JsonSchema } from '@tapline/protocol';
+import { RecordCodec, parseExact, schemaTypes, type JsonSchema } from '@tapline/protocol';
 import { decodeBytes } from '@tapline/transform-base';
 import { ColumnAccumulator, QUANTILE_SKETCH_K } from './column-accumulator.js';
 import { DistinctSketch, RowHasher } from './distinct-sketch.js';
@@ -200,9 +200,11 @@ export class StreamProfiler {
           case KIND_STRING:
             missing = column.addPlainString(bytes, reader.starts[i] as number, reader.ends[i] as number, reader.values[i] as number);
             break;
-          case KIND_NUMBER:
-            missing = column.addJsonNumber(reader.values[i] as number);
+          case KIND_NUMBER: {
+            const x = reader.values[i] as number;
+            missing = x > Number.MAX_SAFE_INTEGER || x < -Number.MAX_SAFE_INTEGER ? column.addLargeNumber(bytes, reader.starts[i] as number, reader.ends[i] as number, x) : column.addJsonNumber(x);
             break;
+          }
           case KIND_STRUCTURED:
             missing = column.addStructured(reader.values[i] as number);
             break;
@@ -343,11 +345,14 @@ export class StreamProfiler {
             case KIND_STRING:
               value = bytes.toString('latin1', starts[property], ends[property]);
               break;
-            case KIND_NUMBER:
-              value = values[property];
+            case KIND_NUMBER: {
+              // An integer beyond 2^53 exactly, as parseExact reads it on the other paths.
+              const x = values[property] as number;
+              value = x > Number.MAX_SAFE_INTEGER || x < -Number.MAX_SAFE_INTEGER ? decodeBytes(bytes, starts[property] as number, ends[property] as number) : x;
               break;
+            }
             case KIND_STRUCTURED:
-              value = JSON.parse(bytes.toString('latin1', starts[property], ends[property]));
+              value = parseExact(bytes.toString('latin1', starts[property], ends[property]));
               break;
             case KIND_TRUE:
               value = true;
@@ -371,10 +376,10 @@ export class StreamProfiler {
         for (let c = 0; c < order.length; c += 1) {
           const property = properties[c] as number;
           const at = property < 0 ? -1 : (spans[base + 2 * property] as number);
-          (columns[c] as unknown[]).push(at < 0 ? absent[c] : decodeBytes(bytes, at, spans[base + 2 * property + 1] as number, false));
+          (columns[c] as unknown[]).push(at < 0 ? absent[c] : decodeBytes(bytes, at, spans[base + 2 * property + 1] as number));
         }
       } else {
-        const { record } = JSON.parse(bytes.toString('utf8', start, end)) as { record: Record<string, unknown> };
+        const { record } = parseExact(bytes.toString('utf8', start, end)) as { record: Record<string, unknown> };
         for (let c = 0; c < order.length; c += 1) (columns[c] as unknown[]).push(record[order[c] as string]);
       }
     });
@@ -403,7 +408,8 @@ export class StreamProfiler {
       column.mode = mode === undefined ? null : mode.value;
       column.mode_ratio = mode === undefined ? 0 : rate(mode.count, rowCount);
     } else {
-      column.count_distinct = accumulator.distinct?.estimate ?? base.count_distinct;
+      // An estimate, but never more distinct values than values present (a unique column's rate stays 1).
+      column.count_distinct = Math.min(accumulator.distinct?.estimate ?? base.count_distinct, rowCount - nullCount);
       column.value_counts = base.value_counts.map(({ value, count: sampled }) => ({ value, count: Math.round(sampled * scale) }));
       estimated.push('count_distinct', 'unique_value_rate', 'value_counts', 'mode', 'mode_ratio');
     }

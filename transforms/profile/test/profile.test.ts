@@ -119,6 +119,24 @@ describe('transform-profile', () => {
     expect(json.error_bounds.quantile_rank_error).toBeGreaterThan(0);
   });
 
+  it('counts integers beyond 2^53 by their digits: ids one apart stay distinct, top values keep every digit', async () => {
+    for (const config of [{}, { sample_size: 2, max_tracked_values: 2 }]) {
+      const run = await profile('big-integers', config);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe(await readFile(fixture('big-integers'), 'utf8'));
+      const text = await readFile(join(run.outputDir, 'ids.json'), 'utf8');
+      const json = JSON.parse(text) as Record<string, any>;
+      // Six ids 1 apart near 1.5e18 round to two doubles; counted exactly they are six.
+      expect(json.columns.id).toMatchObject({ count: 6, count_distinct: 6, unique_value_rate: 1 });
+      expect(json.dataset.duplicate_row_count).toBe(0);
+      if (json.exact) {
+        expect(text).toContain('"mode": 9007199254740993');
+        expect(json.columns.ref.count_distinct).toBe(3);
+        for (let id = 0; id < 6; id += 1) expect(text).toContain(`"value": 150000000000000000${id}`);
+      }
+    }
+  });
+
   it('writes a self-contained HTML report that escapes values from the data', async () => {
     const run = await profile('passthrough-mixed', {});
     const html = await readFile(join(run.outputDir, 'users.html'), 'utf8');
