@@ -168,20 +168,55 @@ export function holdsBigInt(value: unknown): boolean {
   return false;
 }
 
-function encode(value: unknown, inArray: boolean): string | undefined {
+/**
+ * `value` with every bigint in it replaced by `replace(bigint)`. Objects and arrays that hold none are the
+ * same objects, not copies; those that do are shallow copies with their keys in the same order.
+ */
+export function replaceBigInts(value: unknown, replace: (integer: bigint) => unknown): unknown {
+  if (typeof value === 'bigint') return replace(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i += 1) {
+      const next = replaceBigInts(value[i], replace);
+      if (next !== value[i]) (copy ??= value.slice())[i] = next;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    const next = replaceBigInts(item, replace);
+    // Spread and defineProperty keep a `__proto__` key an own property, as JSON.parse made it.
+    if (next !== item) Object.defineProperty((copy ??= { ...value }), key, { value: next, writable: true, enumerable: true, configurable: true });
+  }
+  return copy ?? value;
+}
+
+/**
+ * JSON.stringify(value, null, space) by hand, for values holding bigints: they are written as their digits.
+ * `indent` is the current line's indentation (with `space` '' everything is on one line).
+ */
+function encode(value: unknown, inArray: boolean, space: string, indent: string): string | undefined {
   switch (typeof value) {
     case 'bigint':
       return value.toString();
     case 'object': {
       if (value === null) return 'null';
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return encode((value as { toJSON(): unknown }).toJSON(), inArray);
-      if (Array.isArray(value)) return `[${value.map((item) => encode(item, true)).join(',')}]`;
-      const members: string[] = [];
-      for (const key of Object.keys(value)) {
-        const text = encode((value as Record<string, unknown>)[key], false);
-        if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return encode((value as { toJSON(): unknown }).toJSON(), inArray, space, indent);
+      const inner = indent + space;
+      const parts: string[] = [];
+      if (Array.isArray(value)) {
+        for (const item of value) parts.push(encode(item, true, space, inner) as string);
+      } else {
+        for (const key of Object.keys(value)) {
+          const text = encode((value as Record<string, unknown>)[key], false, space, inner);
+          if (text !== undefined) parts.push(`${JSON.stringify(key)}:${space === '' ? '' : ' '}${text}`);
+        }
       }
-      return `{${members.join(',')}}`;
+      const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+      if (parts.length === 0) return open + close;
+      return space === '' ? `${open}${parts.join(',')}${close}` : `${open}\n${inner}${parts.join(`,\n${inner}`)}\n${indent}${close}`;
     }
     default: {
       const text = JSON.stringify(value);
@@ -190,31 +225,23 @@ function encode(value: unknown, inArray: boolean): string | undefined {
   }
 }
 
-/** JSON.stringify(value, null, 2), writing bigints as their exact digits. */
-export function stringifyExactPretty(value: unknown, indent = ''): string | undefined {
-  if (indent === '' && !holdsBigInt(value)) return JSON.stringify(value, null, 2);
-  if (typeof value !== 'object' || value === null) return stringifyExact(value);
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return stringifyExactPretty((value as { toJSON(): unknown }).toJSON(), indent);
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((item) => `${inner}${stringifyExactPretty(item, inner) ?? 'null'}`).join(',\n')}\n${indent}]`;
-  }
-  const members: string[] = [];
-  for (const key of Object.keys(value)) {
-    const text = stringifyExactPretty((value as Record<string, unknown>)[key], inner);
-    if (text !== undefined) members.push(`${inner}${JSON.stringify(key)}: ${text}`);
-  }
-  return members.length === 0 ? '{}' : `{\n${members.join(',\n')}\n${indent}}`;
-}
-
-/** JSON.stringify (compact), writing bigints as their exact digits. */
-export function stringifyExact(value: unknown): string {
+/** JSON.stringify(value, null, space), writing bigints as their exact digits. */
+function stringifyWith(value: unknown, space: string): string {
   try {
-    return JSON.stringify(value);
+    return space === '' ? JSON.stringify(value) : JSON.stringify(value, null, space);
   } catch (error) {
     // JSON.stringify refuses bigints (a TypeError); anything else it throws is not ours to hide.
     if (!(error instanceof TypeError) || !holdsBigInt(value)) throw error;
   }
-  return encode(value, false) ?? 'null';
+  return encode(value, false, space, '') ?? 'null';
+}
+
+/** JSON.stringify (compact), writing bigints as their exact digits. */
+export function stringifyExact(value: unknown): string {
+  return stringifyWith(value, '');
+}
+
+/** JSON.stringify(value, null, 2), writing bigints as their exact digits. */
+export function stringifyExactPretty(value: unknown): string {
+  return stringifyWith(value, '  ');
 }

@@ -7,7 +7,7 @@ import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 import { isMultipleOf } from './decimal.js';
 import { DataError } from './errors.js';
-import { holdsBigInt, stringifyExact } from './exact-json.js';
+import { replaceBigInts, stringifyExact } from './exact-json.js';
 import { SINGER_FORMATS } from './formats.js';
 import type { JsonSchema } from './json-schema.js';
 
@@ -151,18 +151,6 @@ export function describeValidationError(error: ErrorObject, record: unknown): { 
   return { field, message };
 }
 
-/** A copy of a parsed value with every bigint as the nearest double. */
-function asDoubles(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(asDoubles);
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    Object.defineProperty(copy, key, { value: asDoubles((value as Record<string, unknown>)[key]), writable: true, enumerable: true, configurable: true });
-  }
-  return copy;
-}
-
 /** A function that validates a stream's records and throws a RecordValidationError naming stream, field and line. */
 export function createRecordValidator(stream: string, schema: JsonSchema, line?: number): RecordValidator {
   const validate = compileSchema(schema, stream, line);
@@ -170,7 +158,8 @@ export function createRecordValidator(stream: string, schema: JsonSchema, line?:
     if (validate(record)) return;
     // ajv knows no bigint: a record holding integers beyond 2^53 (exact bigints) is checked as the
     // nearest doubles, which have the same types and, but at the last digits, the same bounds.
-    if (holdsBigInt(record) && validate(asDoubles(record))) return;
+    const doubles = replaceBigInts(record, Number);
+    if (doubles !== record && validate(doubles)) return;
     const first = validate.errors?.[0];
     const { field, message } = first ? describeValidationError(first, record) : { field: '', message: 'is invalid' };
     throw new RecordValidationError(message, {

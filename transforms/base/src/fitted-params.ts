@@ -5,7 +5,7 @@
  * that persists state keeps them without any extra file.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { ConfigurationError } from '@tapline/protocol';
+import { ConfigurationError, replaceBigInts } from '@tapline/protocol';
 
 export const PARAMS_VERSION = 1;
 
@@ -26,12 +26,7 @@ const BIGINT_KEY = '$bigint';
  * it survives any state store, including ones that read JSON numbers as doubles.
  */
 export function savedForm(value: unknown): unknown {
-  if (typeof value === 'bigint') return { [BIGINT_KEY]: value.toString() };
-  if (Array.isArray(value)) return value.some((item) => typeof item === 'bigint' || (typeof item === 'object' && item !== null)) ? value.map(savedForm) : value;
-  if (!isObject(value)) return value;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = savedForm(value[key]);
-  return copy;
+  return replaceBigInts(value, (integer) => ({ [BIGINT_KEY]: integer.toString() }));
 }
 
 /** Params as read back: savedForm undone. */

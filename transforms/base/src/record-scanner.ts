@@ -10,7 +10,7 @@
  * number as usual. Values of columns nobody asked for are skipped by their delimiters, as they are passed
  * on unchanged.
  */
-import { numberKind, parseExact } from '@tapline/protocol';
+import { decodeSpan, numberKind, parseExact } from '@tapline/protocol';
 import { decimalAt } from './decimal-bytes.js';
 
 /**
@@ -20,7 +20,6 @@ import { decimalAt } from './decimal-bytes.js';
 const SHORT_NUMBER = 18;
 
 const QUOTE = 34;
-const MINUS = 45;
 const BACKSLASH = 92;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
@@ -143,10 +142,9 @@ function isDecodable(bytes: Buffer, start: number, end: number): boolean {
 /**
  * The value at [start, end), decoded as parseExact would (JSON.parse, with integers beyond 2^53 as exact
  * bigints); the caller has checked it with isDecodable (objects and arrays go through parseExact, which
- * throws JSON.parse's error on what is malformed inside them). With `exact` false, exactly JSON.parse's
- * value (every number a double), for readers that only count and summarize.
+ * throws JSON.parse's error on what is malformed inside them).
  */
-export function decodeBytes(bytes: Buffer, start: number, end: number, exact = true): unknown {
+export function decodeBytes(bytes: Buffer, start: number, end: number): unknown {
   const first = bytes[start] as number;
   if (first === QUOTE) {
     stringEnd(bytes, start, end);
@@ -155,22 +153,13 @@ export function decodeBytes(bytes: Buffer, start: number, end: number, exact = t
   if (first === 110) return null;
   if (first === 116) return true;
   if (first === 102) return false;
-  if (first === OPEN_BRACE || first === OPEN_BRACKET) return exact ? parseExact(bytes.toString('utf8', start, end)) : (JSON.parse(bytes.toString('utf8', start, end)) as unknown);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) return parseExact(bytes.toString('utf8', start, end));
   // Longer numbers (a float's 17 digits) are past the exact fast path anyway: Number() at once.
   const x = end - start <= SHORT_NUMBER ? decimalAt(bytes, start, end) : Number.NaN;
   // Beyond the fast path's reach it asked Number(), which reads a JSON number exactly as JSON.parse does.
   const y = Number.isNaN(x) ? Number(bytes.toString('latin1', start, end)) : x;
-  // An integer beyond 2^53 is exact as a bigint (see exact-json.ts), as parseExact reads it.
-  return exact && (y > Number.MAX_SAFE_INTEGER || y < -Number.MAX_SAFE_INTEGER) ? largeNumber(bytes, start, end, y) : y;
-}
-
-/** A number beyond 2^53 at [start, end): the exact bigint when it is written as an integer, else `y`. */
-function largeNumber(bytes: Buffer, start: number, end: number, y: number): number | bigint {
-  for (let i = bytes[start] === MINUS ? start + 1 : start; i < end; i += 1) {
-    const code = bytes[i] as number;
-    if (code < 48 || code > 57) return y;
-  }
-  return BigInt(bytes.toString('latin1', start, end));
+  // Beyond 2^53 an integer literal is exact as a bigint, as the protocol decodes it (rare: read again there).
+  return y > Number.MAX_SAFE_INTEGER || y < -Number.MAX_SAFE_INTEGER ? decodeSpan(bytes, start, end) : y;
 }
 
 /**

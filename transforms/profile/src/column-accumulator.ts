@@ -160,11 +160,8 @@ export class ColumnAccumulator {
    * (`1.5e300`) as its double.
    */
   addLargeNumber(bytes: Buffer, start: number, end: number, x: number): boolean {
-    for (let i = bytes[start] === MINUS ? start + 1 : start; i < end; i += 1) {
-      const code = bytes[i] as number;
-      if (code < 48 || code > 57) return this.addJsonNumber(x);
-    }
-    return this.addBigInteger(BigInt(bytes.toString('latin1', start, end)));
+    const exact = decodeSpan(bytes, start, end);
+    return typeof exact === 'bigint' ? this.addBigInteger(exact) : this.addJsonNumber(x);
   }
 
   /** add() of an integer beyond 2^53: statistics on its nearest double, counts and hashes by its digits. */
