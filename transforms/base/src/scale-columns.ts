@@ -6,7 +6,7 @@
  * same type instead of becoming null.
  */
 import { ConfigurationError, DataError, type JsonSchema, type SchemaMessage } from '@tapline/protocol';
-import { NON_FINITE_TEXTS, columnsOf, numericKind, withProperties, withType, type NumericKind } from './schema-columns.js';
+import { NON_FINITE, columnNumber, columnsOf, numericKind, withProperties, withType, type NumericKind } from './schema-columns.js';
 import type { PlanContext, StreamPlan } from './stage-runtime.js';
 
 export interface ColumnFitter<P> {
@@ -44,9 +44,6 @@ interface ColumnState<P> {
   nulls: number;
   kept: number;
 }
-
-/** Non-finite decimal texts (PostgreSQL numeric allows them); they pass through as they are. */
-const NON_FINITE_DECIMAL = /^[+-]?(nan|inf|infinity)$/i;
 
 function notNumeric(stream: string, column: string, line: number): never {
   throw new DataError('value is not a number', {
@@ -102,23 +99,10 @@ export function planScaledColumns<P>(
   const stream = schema.stream;
 
   const read = (value: unknown, column: ColumnState<P>, line: number): number | undefined => {
-    if (typeof value === 'number') return value;
-    // An integer beyond 2^53 (exact as a bigint): scaled as the nearest double, like any other number.
-    if (typeof value === 'bigint') return Number(value);
-    if (column.kind === 'decimal_string' && typeof value === 'string') {
-      // The common case first: a decimal that reads as a finite number is neither a non-finite text nor
-      // blank (blank reads as 0, so only a 0 needs the blank check).
-      const x = Number(value);
-      if (Number.isFinite(x) && (x !== 0 || value.trim() !== '')) return x;
-    }
-    // NaN and infinities of a float column travel as text; like non-finite decimals they pass unchanged.
-    if (column.kind === 'number' && typeof value === 'string' && NON_FINITE_TEXTS.includes(value)) return undefined;
-    if (column.kind === 'decimal_string' && typeof value === 'string') {
-      if (NON_FINITE_DECIMAL.test(value.trim())) return undefined;
-      const x = Number(value);
-      if (Number.isFinite(x) && value.trim() !== '') return x;
-    }
-    return notNumeric(stream, column.name, line);
+    const x = columnNumber(value, column.kind);
+    if (typeof x === 'number') return x;
+    // NaN and infinities (a float column's texts, non-finite decimals) pass unchanged.
+    return x === NON_FINITE ? undefined : notNumeric(stream, column.name, line);
   };
 
   // By position: values[i] belongs to columns[i] (the runtime's fast path hands them so).

@@ -59,6 +59,32 @@ function isFloatWithNonFiniteText(property: JsonSchema): boolean {
   return numeric;
 }
 
+/** Non-finite decimal texts (PostgreSQL numeric allows them). */
+const NON_FINITE_DECIMAL = /^[+-]?(nan|inf|infinity)$/i;
+
+/** What columnNumber gives for NaN or an infinity a numeric column may carry: a value, but not a finite number. */
+export const NON_FINITE = Symbol('non-finite');
+
+/**
+ * The number a value of a numeric column of `kind` stands for: a JSON number; an integer beyond 2^53 (an
+ * exact bigint) as its nearest double; a `singer.decimal` string as Number() reads it. NON_FINITE for the
+ * texts of NaN and infinities (a float column's `"NaN"`, a decimal's `"-Infinity"`); undefined for
+ * anything else (missing, blank, or not a number at all).
+ */
+export function columnNumber(value: unknown, kind: NumericKind | undefined): number | typeof NON_FINITE | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : NON_FINITE;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'string') return undefined;
+  if (kind === 'decimal_string') {
+    // The common case first: a decimal that reads as a finite number is neither a non-finite text nor
+    // blank (blank reads as 0, so only a 0 needs the blank check).
+    const x = Number(value);
+    if (Number.isFinite(x) && (x !== 0 || value.trim() !== '')) return x;
+    return NON_FINITE_DECIMAL.test(value.trim()) ? NON_FINITE : undefined;
+  }
+  return kind === 'number' && NON_FINITE_TEXTS.includes(value) ? NON_FINITE : undefined;
+}
+
 /** The numeric columns of a SCHEMA, in property order. */
 export function numericColumns(schema: SchemaMessage): string[] {
   return Object.entries(columnsOf(schema))

@@ -29,6 +29,7 @@ import {
 import {
   ArrayRow,
   BoundedQuantiles,
+  columnNumber,
   columnTypes,
   columnsOf,
   numericKind,
@@ -218,17 +219,8 @@ interface ActiveColumn {
 
 /** The number a present (not missing) value stands for in a numeric column, if any. */
 function toNumber(value: unknown, kind: NumericKind | undefined): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  // An integer beyond 2^53 (exact as a bigint) counts in averages and medians as the nearest double.
-  if (typeof value === 'bigint') return Number(value);
-  if (kind === undefined) return undefined;
-  // A present string is never blank (isMissingValue strips what trim does), so Number() cannot read
-  // it as 0.
-  if (kind === 'decimal_string' && typeof value === 'string') {
-    const x = Number(value);
-    return Number.isFinite(x) ? x : undefined;
-  }
-  return undefined;
+  const x = columnNumber(value, kind);
+  return typeof x === 'number' ? x : undefined;
 }
 
 /**

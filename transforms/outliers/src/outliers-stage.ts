@@ -12,6 +12,7 @@
 import { ConfigurationError, type JsonSchema } from '@tapline/protocol';
 import {
   BoundedQuantiles,
+  columnNumber,
   columnsOf,
   numericKind,
   stageProgram,
@@ -52,25 +53,14 @@ export interface OutliersParams {
   model?: OutlierRemoverState | null;
 }
 
-/** Non-finite decimal texts pass as missing: they cannot be compared. */
-const NON_FINITE_DECIMAL = /^[+-]?(nan|inf|infinity)$/i;
-
+/**
+ * A value of a numeric column as a number to model, or null: missing values, non-finite ones (they cannot
+ * be compared) and values that are not numbers despite the SCHEMA are not modelled, and are kept (the
+ * reference keeps such rows).
+ */
 function readNumber(value: unknown, kind: NumericKind): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  // An integer beyond 2^53 (exact as a bigint) is compared as the nearest double.
-  if (typeof value === 'bigint') return Number(value);
-  if (kind === 'decimal_string' && typeof value === 'string') {
-    // The common case first: a decimal that reads as a finite number is neither a non-finite text nor
-    // blank (blank reads as 0, so only a 0 needs the blank check).
-    const x = Number(value);
-    if (Number.isFinite(x) && (x !== 0 || value.trim() !== '')) return x;
-  }
-  if (kind === 'decimal_string' && typeof value === 'string' && value.trim() !== '' && !NON_FINITE_DECIMAL.test(value.trim())) {
-    const x = Number(value);
-    return Number.isFinite(x) ? x : null;
-  }
-  // Missing, or not a number despite the SCHEMA: not modelled, and kept (the reference keeps such rows).
-  return null;
+  const x = columnNumber(value, kind);
+  return typeof x === 'number' ? x : null;
 }
 
 /** Whether two modelled rows are the same point (what comparing their joined texts would say). */
