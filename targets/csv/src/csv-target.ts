@@ -9,18 +9,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parse } from 'csv-parse';
-import { ConfigurationError, SyncError, stringifyExact, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
-import { ensureFolder, FILE_METADATA_FIELDS, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver, streamFilePath, syncFolder } from '@tapline/target-base';
+import { ConfigurationError, SyncError, type ProgramDefinition, type SchemaMessage } from '@tapline/protocol';
+import { ensureFolder, FILE_METADATA_FIELDS, recordWithMetadata, runTarget, type RecordBatch, type StreamSink, type TargetDriver, streamFilePath, syncFolder, valueText } from '@tapline/target-base';
 import { csvConfigSchema, type CsvTargetConfig } from './csv-config.js';
 
-/**
- * The text of one field. An integer beyond 2^53 arrives as a bigint and is written as its digits; objects
- * and arrays are their JSON, with such integers (nested too) digit for digit.
- */
+/** The text of one field; null stays an empty cell. */
 function cell(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'object') return stringifyExact(value);
-  return String(value);
+  return value === null || value === undefined ? null : valueText(value);
 }
 
 /**

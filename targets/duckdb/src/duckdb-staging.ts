@@ -12,19 +12,12 @@
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { DataError, stringifyExact } from '@tapline/protocol';
 import type { ColumnKind, LoadColumn } from '@tapline/target-sql-base';
-import type { PendingRecord } from '@tapline/target-base';
+import { valueText, type PendingRecord } from '@tapline/target-base';
 
 type Append = (appender: DuckDBAppender, value: unknown) => boolean;
 
-function asText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object') return stringifyExact(value);
-  // A bigint as its digits, every one of them.
-  return String(value);
-}
-
 const text: Append = (appender, value) => {
-  appender.appendVarchar(asText(value));
+  appender.appendVarchar(valueText(value));
   return true;
 };
 

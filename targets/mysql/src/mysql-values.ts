@@ -4,7 +4,7 @@
  * handful of escapes, and building one string per chunk (not per field) keeps the target's CPU per row low.
  */
 import { parseDecimal, stringifyExact } from '@tapline/protocol';
-import type { PendingRecord } from '@tapline/target-base';
+import { valueText, type PendingRecord } from '@tapline/target-base';
 import type { ColumnKind, LoadColumn } from '@tapline/target-sql-base';
 import { quoteLiteral } from '@tapline/mysql-client';
 import { DECIMAL_INTEGER_DIGITS, DECIMAL_SCALE } from './mysql-types.js';
@@ -83,8 +83,7 @@ export function decimalText(value: unknown): string {
 
 type Render = (value: unknown) => string;
 
-/** Strings as they are, objects and arrays as JSON (bigints inside with every digit), bigints as their digits. */
-const text: Render = (value) => (typeof value === 'string' ? value : typeof value === 'object' ? stringifyExact(value) : String(value));
+const text: Render = valueText;
 
 function integer(value: unknown): string {
   // An integer beyond 2^53 arrives as a bigint (String gives every digit, and BIGINT's range is the

@@ -4,6 +4,7 @@
  * text (most are); anything else is decoded and encoded here (see README, "Performance").
  */
 import { stringifyExact } from '@tapline/protocol';
+import { valueText } from '@tapline/target-base';
 import type { ColumnKind } from '@tapline/target-sql-base';
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
@@ -18,10 +19,7 @@ export function escapeCopyText(text: string): string {
 export type Encoder = (value: unknown) => string;
 
 function asText(value: unknown): string {
-  if (typeof value === 'string') return escapeCopyText(value);
-  if (typeof value === 'object') return escapeCopyText(stringifyExact(value));
-  // Numbers, booleans, and bigints (integers beyond 2^53, decoded exactly): their digits.
-  return String(value);
+  return escapeCopyText(valueText(value));
 }
 
 function asInteger(value: unknown): string {
