@@ -274,6 +274,15 @@ describe.skipIf(url === undefined)(title('target-mysql integers beyond 2^53: exa
   const MIN = -9223372036854775808n;
   const U64 = 18446744073709551615n;
 
+  it('a DOUBLE column (type number) holds the nearest double, as the README says', async () => {
+    const database = freshDatabase('bigdouble');
+    const run = await runTargetMysql({ ...connectionConfig(), default_target_schema: database }, {
+      text: lines(schemaMessage('f', { id: { type: 'integer' }, x: { type: ['null', 'number'] } }), record('f', { id: 1, x: 9007199254740993n })),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(await sql(`SELECT CAST(x AS DECIMAL(30,0)) AS x FROM \`${database}\`.f`)).toEqual([{ x: '9007199254740992' }]);
+  });
+
   for (const [path, localInfile] of LOAD_PATHS) {
     it(`BIGINT, DECIMAL, text and JSON columns keep every digit; STATE too (${path})`, async () => {
       const database = freshDatabase('bigint');

@@ -148,6 +148,16 @@ describe.skipIf(url === undefined)(title('target-postgres load methods'), () => 
     }
   });
 
+  it('a double precision column (type number) holds the nearest double of an integer beyond 2^53', async () => {
+    const schema = freshSchema('bigdouble');
+    const run = await runTargetPostgres({ ...connectionConfig(), default_target_schema: schema }, {
+      text: '{"type":"SCHEMA","stream":"f","schema":{"type":"object","properties":{"id":{"type":"integer"},"x":{"type":["null","number"]}}},"key_properties":["id"]}\n{"type":"RECORD","stream":"f","record":{"id":1,"x":9007199254740993}}\n',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const rows = await withClient((client) => client.query(`SELECT pg_typeof(x)::text AS type, x::text AS x FROM "${schema}".f`));
+    expect(rows.rows).toEqual([{ type: 'double precision', x: '9.007199254740992e+15' }]);
+  });
+
   it('an integer beyond the bigint range: stream, column and input line, exit 6', async () => {
     const schema = freshSchema('bigrange');
     const run = await runTargetPostgres({ ...connectionConfig(), default_target_schema: schema }, {
