@@ -5,7 +5,7 @@
  * that persists state keeps them without any extra file.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { ConfigurationError, replaceBigInts } from '@tapline/protocol';
+import { ConfigurationError, replaceBigInts, stringifyExact } from '@tapline/protocol';
 
 export const PARAMS_VERSION = 1;
 
@@ -54,6 +54,40 @@ export function stateWithParams(stateValue: unknown, stageKey: string, streams: 
   if (!isObject(stateValue)) return stateValue;
   const saved: SavedParams = { version: PARAMS_VERSION, streams: savedForm(streams) as Record<string, unknown> };
   return { ...stateValue, [stageKey]: saved };
+}
+
+/** The JSON text stateWithParams puts under the stage's key, made once for the many STATEs that carry it. */
+export function savedParamsText(streams: Record<string, unknown>): string {
+  const saved: SavedParams = { version: PARAMS_VERSION, streams: savedForm(streams) as Record<string, unknown> };
+  return stringifyExact(saved);
+}
+
+/** `{...}` of members given as [key, JSON text], leaving out those without text (undefined values, as JSON.stringify does). */
+function objectText(members: Iterable<readonly [string, string | undefined]>): string {
+  let text = '';
+  for (const [key, value] of members) {
+    if (value === undefined) continue;
+    text += `${text === '' ? '' : ','}${JSON.stringify(key)}:${value}`;
+  }
+  return `{${text}}`;
+}
+
+/**
+ * The line of a STATE message (an object value) with the stage's params set in its value, the params given
+ * as savedParamsText: the same text as stringifyExact({ ...message, value: stateWithParams(...) }), but
+ * without serializing the params again at every STATE (a fitted model can be hundreds of kilobytes, and
+ * some taps send a STATE every few hundred records).
+ */
+export function stateLineWithParams(message: Record<string, unknown>, stageKey: string, paramsText: string): string {
+  const value = message.value as Record<string, unknown>;
+  function* valueMembers(): Generator<readonly [string, string | undefined]> {
+    for (const key of Object.keys(value)) yield [key, key === stageKey ? paramsText : (stringifyExact(value[key]) as string | undefined)];
+    if (!Object.prototype.hasOwnProperty.call(value, stageKey)) yield [stageKey, paramsText];
+  }
+  function* messageMembers(): Generator<readonly [string, string | undefined]> {
+    for (const key of Object.keys(message)) yield [key, key === 'value' ? objectText(valueMembers()) : (stringifyExact(message[key]) as string | undefined)];
+  }
+  return objectText(messageMembers());
 }
 
 /** Params from the file, or undefined when the file does not exist yet (a first run). */

@@ -33,7 +33,7 @@ import {
   type SchemaMessage,
   type StateMessage,
 } from '@tapline/protocol';
-import { paramsFromState, readParamsFile, stateWithParams, writeParamsFile } from './fitted-params.js';
+import { paramsFromState, readParamsFile, savedParamsText, stateLineWithParams, writeParamsFile } from './fitted-params.js';
 import { LineOutput } from './line-output.js';
 import { RecordEnvelope, RecordScanner } from './record-scanner.js';
 import { LazyRow, type RowValues } from './row-values.js';
@@ -234,6 +234,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   private readonly fromFile = new Set<string>();
   /** Params to carry in STATE and params_file: saved ones, replaced by those in use this run. */
   private readonly currentParams = new Map<string, unknown>();
+  /** savedParamsText of currentParams, made at the first STATE after they last changed. */
+  private paramsText: string | undefined;
   private readonly seenStreams = new Set<string>();
   private readonly seenColumns = new Map<string, Set<string>>();
   private spool: Spool;
@@ -270,7 +272,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
         const saved = await readParamsFile(this.config.params_file, this.stage.name);
         for (const [stream, params] of Object.entries(saved ?? {})) {
           this.savedParams.set(stream, params);
-          this.currentParams.set(stream, params);
+          this.setParams(stream, params);
           this.fromFile.add(stream);
         }
       }
@@ -312,6 +314,11 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     }
   }
 
+  private setParams(stream: string, params: unknown): void {
+    this.currentParams.set(stream, params);
+    this.paramsText = undefined;
+  }
+
   private harvestParams(stateValue: unknown): void {
     if (this.config.refit) return;
     const streams = paramsFromState(stateValue, this.stage.name);
@@ -322,7 +329,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       const plan = this.intakePlan.get(stream);
       if (plan && plan.status !== 'undecided') continue;
       this.savedParams.set(stream, params);
-      if (!this.currentParams.has(stream) || !plan) this.currentParams.set(stream, params);
+      if (!this.currentParams.has(stream) || !plan) this.setParams(stream, params);
     }
   }
 
@@ -527,7 +534,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       state.plan.restore(params);
       state.status = 'ready';
       state.paramsSource = 'restored';
-      this.currentParams.set(state.stream, params);
+      this.setParams(state.stream, params);
       return;
     }
     state.status = 'fitting';
@@ -538,7 +545,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     const params = (state.plan.fit as () => unknown)();
     state.status = 'ready';
     state.paramsSource = 'fitted';
-    this.currentParams.set(state.stream, params);
+    this.setParams(state.stream, params);
     const scope = this.fitMaxRows !== undefined && state.observed >= this.fitMaxRows ? ` (first ${this.fitMaxRows} records)` : '';
     this.logger.info(`fitted stream "${state.stream}" on ${state.observed.toLocaleString('en-US')} records${scope}`);
   }
@@ -590,8 +597,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
           this.out.line(bytes, start, end);
           return;
         }
-        const value = stateWithParams(state.value, this.stage.name, Object.fromEntries(this.currentParams));
-        this.out.text(stringifyExact({ ...state, value }));
+        this.paramsText ??= savedParamsText(Object.fromEntries(this.currentParams));
+        this.out.text(stateLineWithParams(state as unknown as Record<string, unknown>, this.stage.name, this.paramsText));
         return;
       }
       default:

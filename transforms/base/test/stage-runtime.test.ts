@@ -16,8 +16,10 @@ import {
   readParamsFile,
   revivedForm,
   savedForm,
+  savedParamsText,
   stageConfigSchema,
   stageProgram,
+  stateLineWithParams,
   stateWithParams,
   streamOptionsFor,
   writeParamsFile,
@@ -463,6 +465,30 @@ describe('fitted params with exact integers', () => {
     expect(revivedForm({ $bigint: '12', other: 1 })).toEqual({ $bigint: '12', other: 1 });
     expect(revivedForm({ $bigint: '1.5' })).toEqual({ $bigint: '1.5' });
     expect(savedForm([1, 2, 3])).toEqual([1, 2, 3]);
+  });
+});
+
+describe('stateLineWithParams', () => {
+  it('writes the same line as serializing the state with its params set, whatever the state holds', async () => {
+    const { parseExact, stringifyExact } = await import('@tapline/protocol');
+    const params = { s: { min: 0, max: 9223372036854775807n, pool: ['a', null] } };
+    const text = savedParamsText(params);
+    const lines = [
+      '{"type":"STATE","value":{"bookmarks":{"s":{"id":12345678901234567890}}}}',
+      // The stage's own key in the middle (a tap echoing the state it was given) stays in its place.
+      '{"type":"STATE","value":{"a":1,"transform-x":{"version":1,"streams":{}},"z":[1,"é\\u0000"]}}',
+      '{"type":"STATE","value":{"2":"integer-like keys come first","b":{},"1":true}}',
+      '{"type":"STATE","value":{},"extra":{"kept":[1,2]}}',
+      '{"value":{"__proto__":{"x":1},"q":"\\"quoted\\""},"type":"STATE"}',
+    ];
+    for (const line of lines) {
+      const message = parseExact(line) as Record<string, unknown>;
+      const expected = stringifyExact({ ...message, value: stateWithParams(message.value, 'transform-x', params) });
+      expect(stateLineWithParams(message, 'transform-x', text)).toBe(expected);
+    }
+    expect(stateLineWithParams(parseExact(lines[0] as string) as Record<string, unknown>, 'transform-x', text)).toBe(
+      '{"type":"STATE","value":{"bookmarks":{"s":{"id":12345678901234567890}},"transform-x":{"version":1,"streams":{"s":{"min":0,"max":{"$bigint":"9223372036854775807"},"pool":["a",null]}}}}}',
+    );
   });
 });
 
