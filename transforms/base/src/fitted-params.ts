@@ -90,6 +90,76 @@ export function stateLineWithParams(message: Record<string, unknown>, stageKey: 
   return objectText(messageMembers());
 }
 
+const STATE_PREFIX = Buffer.from('{"type":"STATE","value":{');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Where the stage's params go in a STATE line: [from, to) of the line becomes `before` + the params' text. */
+export interface ParamsPlace {
+  from: number;
+  to: number;
+  before: string;
+}
+
+/**
+ * Where the params go in a STATE line of the compact shape `{"type":"STATE","value":{...}}` (already
+ * checked to be JSON): in place of the value of the stage's key, or as a last member of `value`. So a STATE
+ * is written with just that member new, its other bytes as they came, without parsing and serializing all
+ * of it again at each STATE (a state echoed by a tap carries every stage's params of the last run).
+ * Undefined for any other shape, or a key written with escapes; such a line is serialized in full instead.
+ */
+export function paramsPlace(bytes: Buffer, start: number, end: number, stageKey: string): ParamsPlace | undefined {
+  const open = start + STATE_PREFIX.length - 1;
+  if (end - start < STATE_PREFIX.length + 2 || bytes[end - 1] !== 0x7d) return undefined;
+  for (let k = 0; k < STATE_PREFIX.length; k += 1) if (bytes[start + k] !== STATE_PREFIX[k]) return undefined;
+  const key = Buffer.from(JSON.stringify(stageKey));
+  let depth = 0;
+  let expectKey = false;
+  let members = 0;
+  let valueFrom = -1;
+  let valueTo = -1;
+  for (let i = open; i < end; i += 1) {
+    const c = bytes[i] as number;
+    if (c === QUOTE) {
+      const from = i;
+      let escaped = false;
+      for (i += 1; bytes[i] !== QUOTE; i += 1) {
+        if (bytes[i] === BACKSLASH) {
+          escaped = true;
+          i += 1;
+        }
+      }
+      if (depth === 1 && expectKey) {
+        expectKey = false;
+        members += 1;
+        if (escaped) return undefined; // it might spell the stage's key another way
+        if (i + 1 - from === key.length && bytes.compare(key, 0, key.length, from, i + 1) === 0) {
+          if (valueFrom !== -1 || bytes[i + 1] !== 0x3a) return undefined; // twice, or a space before the colon
+          valueFrom = i + 2;
+        }
+      }
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth === 1) expectKey = true;
+    } else if (c === 0x7d || c === 0x5d) {
+      if (depth === 1 && valueFrom !== -1 && valueTo === -1) valueTo = i;
+      depth -= 1;
+      if (depth === 0) {
+        // `value` must be the message's last member: only its closing brace may follow.
+        if (i !== end - 2) return undefined;
+        if (valueFrom !== -1) return { from: valueFrom, to: valueTo, before: '' };
+        return { from: i, to: i, before: `${members > 0 ? ',' : ''}${key.toString()}:` };
+      }
+    } else if (c === 0x2c && depth === 1) {
+      if (valueFrom !== -1 && valueTo === -1) valueTo = i;
+      expectKey = true;
+    }
+  }
+  return undefined;
+}
+
 /** Params from the file, or undefined when the file does not exist yet (a first run). */
 export async function readParamsFile(path: string, stageKey: string): Promise<Record<string, unknown> | undefined> {
   let text: string;

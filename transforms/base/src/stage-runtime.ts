@@ -33,7 +33,7 @@ import {
   type SchemaMessage,
   type StateMessage,
 } from '@tapline/protocol';
-import { paramsFromState, readParamsFile, savedParamsText, stateLineWithParams, writeParamsFile } from './fitted-params.js';
+import { paramsFromState, paramsPlace, readParamsFile, savedParamsText, stateLineWithParams, writeParamsFile } from './fitted-params.js';
 import { LineOutput } from './line-output.js';
 import { RecordEnvelope, RecordScanner } from './record-scanner.js';
 import { LazyRow, type RowValues } from './row-values.js';
@@ -592,12 +592,21 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
           this.out.line(bytes, start, end);
           return;
         }
+        this.paramsText ??= savedParamsText(Object.fromEntries(this.currentParams));
+        const place = paramsPlace(bytes, start, end, this.stage.name);
+        if (place !== undefined) {
+          this.out.bytes(bytes, start, place.from);
+          this.out.write(place.before);
+          this.out.write(this.paramsText);
+          this.out.bytes(bytes, place.to, end);
+          this.out.endLine();
+          return;
+        }
         const state = (message ?? decodeLine(bytes, start, end, line)) as StateMessage;
         if (!isObject(state.value)) {
           this.out.line(bytes, start, end);
           return;
         }
-        this.paramsText ??= savedParamsText(Object.fromEntries(this.currentParams));
         this.out.text(stateLineWithParams(state as unknown as Record<string, unknown>, this.stage.name, this.paramsText));
         return;
       }

@@ -13,6 +13,7 @@ import {
   decodeBytes,
   numericKind,
   paramsFromState,
+  paramsPlace,
   readParamsFile,
   revivedForm,
   savedForm,
@@ -261,6 +262,22 @@ describe('transform-base runtime', () => {
     expect(JSON.parse(lines[2] as string).record.x).toBe(1);
   });
 
+  it('puts its params into an echoed STATE in place of the last run\'s, keeping the other members byte for byte', async () => {
+    // A tap echoes the state it was given: the last run's params of every stage, and bookmarks in its own spelling.
+    const echoed = (id: string) =>
+      `{"type":"STATE","value":{"bookmarks":{"a":{"id":${id},"at":"2026-01-01T00:00:00.0Z"}},"transform-center":{"version":1,"streams":{"a":{"mean":7}}},"transform-other":{"version":1,"streams":{"a":{"k":1.50}}}}}`;
+    const input = [schemaLine('a'), recordLine('a', 1), echoed('1.0E3'), recordLine('a', 3), echoed('12345678901234567890')].join('\n');
+    const { code, lines, stderr } = await run(centerStage(), { refit: true }, input);
+    expect(code, stderr).toBe(0);
+    const params = '"transform-center":{"version":1,"streams":{"a":{"mean":2}}}';
+    expect(lines[2]).toBe(echoed('1.0E3').replace('"transform-center":{"version":1,"streams":{"a":{"mean":7}}}', params));
+    expect(lines[4]).toBe(echoed('12345678901234567890').replace('"transform-center":{"version":1,"streams":{"a":{"mean":7}}}', params));
+    // A STATE in another shape is written in full, with the params after its other members.
+    const spaced = '{"type": "STATE", "value": {"bookmarks": {"a": 1}}}';
+    const second = await run(centerStage(), {}, [schemaLine('a'), recordLine('a', 1), spaced].join('\n'));
+    expect(second.lines[2]).toBe(`{"type":"STATE","value":{"bookmarks":{"a":1},${params.replace('2', '1')}}}`);
+  });
+
   it('drops rows a plan rejects and uses the column fast path with identical output', async () => {
     const input = [schemaLine('a'), recordLine('a', 1), recordLine('a', 'drop'), '{"type":"RECORD","stream":"a","record":{"z":[1,{"x":9}],"x":3}}'].join('\n');
     const slow = await run(centerStage(), { fit_max_rows: 1 }, input);
@@ -489,6 +506,50 @@ describe('stateLineWithParams', () => {
     expect(stateLineWithParams(parseExact(lines[0] as string) as Record<string, unknown>, 'transform-x', text)).toBe(
       '{"type":"STATE","value":{"bookmarks":{"s":{"id":12345678901234567890}},"transform-x":{"version":1,"streams":{"s":{"min":0,"max":{"$bigint":"9223372036854775807"},"pool":["a",null]}}}}}',
     );
+  });
+});
+
+describe('paramsPlace', () => {
+  const params = { s: { min: 0, max: 9223372036854775807n } };
+  const text = savedParamsText(params);
+  const spliced = (line: string): string | undefined => {
+    const bytes = Buffer.from(line);
+    const place = paramsPlace(bytes, 0, bytes.length, 'transform-x');
+    if (place === undefined) return undefined;
+    return `${bytes.subarray(0, place.from).toString()}${place.before}${text}${bytes.subarray(place.to).toString()}`;
+  };
+
+  it('puts the params in a compact STATE line as serializing the whole state would, leaving the other bytes as they came', async () => {
+    const { parseExact, stringifyExact } = await import('@tapline/protocol');
+    const lines = [
+      '{"type":"STATE","value":{}}',
+      '{"type":"STATE","value":{"bookmarks":{"s":{"id":12345678901234567890,"note":"a \\"}\\" ]["}}}}',
+      // A tap echoes the state it was given: the stage's own params of the last run are replaced in place.
+      '{"type":"STATE","value":{"a":[1,{"b":"}"}],"transform-x":{"version":1,"streams":{"s":{"min":5}}},"z":null}}',
+      '{"type":"STATE","value":{"transform-x":{"version":1,"streams":{}}}}',
+      '{"type":"STATE","value":{"transform-xy":1,"y":{"transform-x":2}}}',
+    ];
+    for (const line of lines) {
+      const message = parseExact(line) as Record<string, unknown>;
+      expect(spliced(line)).toBe(stringifyExact({ ...message, value: stateWithParams(message.value, 'transform-x', params) }));
+    }
+    // Bytes outside the params are kept as they came (a serializer would write 100 and 1).
+    expect(spliced('{"type":"STATE","value":{"n":1e2,"m":1.0}}')).toBe(`{"type":"STATE","value":{"n":1e2,"m":1.0,"transform-x":${text}}}`);
+  });
+
+  it('leaves any other shape to a full serialization', () => {
+    for (const line of [
+      '{"value":{"a":1},"type":"STATE"}',
+      '{"type":"STATE","value":{"a":1},"extra":{}}',
+      '{"type":"STATE","value":{"transform\\u002dx":1}}',
+      '{"type":"STATE","value":{"transform-x":1,"transform-x":2}}',
+      '{"type":"STATE","value":{"transform-x" :1}}',
+      '{"type":"STATE","value":{"a":1} }',
+      '{"type":"STATE","value":[]}',
+      '{"type":"STATE","value":null}',
+    ]) {
+      expect(spliced(line), line).toBeUndefined();
+    }
   });
 });
 
