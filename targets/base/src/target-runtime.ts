@@ -98,7 +98,7 @@ export class TargetRuntime {
       } catch (error) {
         // Bad input, whether the reader, the validator or the database found it (a value too long for
         // its column is only known when the batch is loaded).
-        if (isTaplineError(error) && error.kind === 'data') await this.salvage();
+        if (isTaplineError(error) && error.kind === 'data') await this.salvage(error);
         throw error;
       }
       for (const entry of this.streams.values()) {
@@ -451,7 +451,7 @@ export class TargetRuntime {
    * The input went bad. Commit exactly the records the last good STATE covers and print that STATE, so
    * the next run resumes right there; records after it are dropped, never committed without a STATE.
    */
-  private async salvage(): Promise<void> {
+  private async salvage(failure: unknown): Promise<void> {
     try {
       await this.settle();
     } catch {
@@ -481,7 +481,11 @@ export class TargetRuntime {
             entry.records.truncate(0);
           }
         }
-        this.logger.warn(`could not commit the records before the bad input: ${formatErrorLine(error)}`);
+        // The rejection that ended the run is reported once, by the program's error line; another one
+        // found while committing what the last STATE covers is news, and moves the STATE printed back.
+        if (formatErrorLine(error) !== formatErrorLine(failure)) {
+          this.logger.warn(`also rejected while committing the records the last STATE covers: ${formatErrorLine(error)}`);
+        }
       }
     }
     await this.emitSafeStates();

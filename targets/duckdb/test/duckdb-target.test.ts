@@ -231,6 +231,36 @@ describe('target-duckdb', () => {
     expect(await count(path, 'big')).toBe(0);
   });
 
+  it('with validate_records off, a value its column rejects is one error line; the records and STATE before it are kept', async () => {
+    const path = fresh();
+    const run = await runWithConfig(targetBin, { path, validate_records: false }, {
+      text: lines(
+        schema('counts', { id: ID, n: { type: ['null', 'integer'] } }),
+        record('counts', { id: 1, n: 7 }),
+        state({ at: 1 }),
+        record('counts', { id: 2, n: 1.5 }),
+        state({ at: 2 }),
+      ),
+    });
+    expect(run.code).toBe(6);
+    expect(run.states).toEqual([{ at: 1 }]);
+    expect(await readRows(path, 'counts', ['id', 'n'])).toEqual([{ id: 1, n: 7 }]);
+    const mentions = run.stderr.split('\n').filter((line) => line.includes('1.5'));
+    expect(mentions).toEqual([expect.stringMatching(/ERROR .*line 4, stream "counts", column "n": value 1\.5 does not fit the BIGINT column/)]);
+  });
+
+  it('a value rejected while committing what the last STATE covers, after bad input elsewhere, is a warning of its own', async () => {
+    const path = fresh();
+    const run = await runWithConfig(targetBin, { path, validate_records: false }, {
+      text: `${lines(schema('counts', { id: ID, n: { type: ['null', 'integer'] } }), record('counts', { id: 1, n: 1.5 }), state({ at: 1 }))}{"type":"RECORD",\n`,
+    });
+    expect(run.code).toBe(6);
+    expect(run.states).toEqual([]);
+    expect(await count(path, 'counts')).toBe(0);
+    expect(run.stderr).toMatch(/WARN .*also rejected while committing the records the last STATE covers: .*line 2, stream "counts", column "n": value 1\.5 does not fit/);
+    expect(run.stderr).toMatch(/ERROR .*line 4/);
+  });
+
   it('a database file locked by another process is one clear connection error naming the file, exit 5', async () => {
     const path = fresh();
     // This test process holds the write lock, as a second writer would.
