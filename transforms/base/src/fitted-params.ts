@@ -123,12 +123,13 @@ export function paramsPlace(bytes: Buffer, start: number, end: number, stageKey:
     if (c === QUOTE) {
       const from = i;
       let escaped = false;
-      for (i += 1; bytes[i] !== QUOTE; i += 1) {
+      for (i += 1; i < end && bytes[i] !== QUOTE; i += 1) {
         if (bytes[i] === BACKSLASH) {
           escaped = true;
           i += 1;
         }
       }
+      if (i >= end) return undefined; // an unterminated string: not a line the intake let through
       if (depth === 1 && expectKey) {
         expectKey = false;
         members += 1;

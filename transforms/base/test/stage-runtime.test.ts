@@ -547,6 +547,7 @@ describe('paramsPlace', () => {
       '{"type":"STATE","value":{"a":1} }',
       '{"type":"STATE","value":[]}',
       '{"type":"STATE","value":null}',
+      '{"type":"STATE","value":{"a":"unterminated}}',
     ]) {
       expect(spliced(line), line).toBeUndefined();
     }
