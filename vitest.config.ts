@@ -27,6 +27,8 @@ export default defineConfig({
   test: {
     include: ['**/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    // The default output, then the suites skipped for want of a server or tool, named with what they need.
+    reporters: ['default', './test/src/skipped-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
