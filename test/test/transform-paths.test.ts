@@ -1,0 +1,225 @@
+/**
+ * Every transform stage reads a RECORD line in the usual compact shape by locating only the columns it
+ * needs (the fast path), and any other line by parsing it in full. The two must agree: the same stream
+ * written compactly and written as Python's json.dumps writes it (spaces after `,` and `:`, non-ASCII
+ * escaped, members of the message in another order) must come out as the same messages, with the same
+ * report on stderr. The streams are random (seeded) and full of edges: nulls and absent keys, integers
+ * beyond 2^53, `1.0`, `-0` and exponents, decimal strings, escapes, nested values, two interleaved streams.
+ */
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringifyExact } from '@tapline/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProgram } from '../src/index.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = (stage: string): string => join(root, 'transforms', stage, 'bin', `transform-${stage}.js`);
+
+/** A number written exactly as given (`1.0`, `-0`, `1E-7`). */
+class Raw {
+  constructor(readonly text: string) {}
+}
+
+type Value = null | boolean | string | number | bigint | Raw | Value[] | { [key: string]: Value };
+
+/** Park-Miller style generator: the streams are the same on every run. */
+function generator(seed: number): { next(): number; pick<T>(list: readonly T[]): T } {
+  let state = seed;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
+  return { next, pick: (list) => list[Math.floor(next() * list.length)] as (typeof list)[number] };
+}
+
+function serialize(value: Value, spaced: boolean, order: 'as-is' | 'reversed' = 'as-is'): string {
+  if (value === null) return 'null';
+  if (value instanceof Raw) return value.text;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') {
+    const text = JSON.stringify(value);
+    // json.dumps' ensure_ascii: every character above 127 as \uXXXX.
+    return spaced ? text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
+  }
+  const [comma, colon] = spaced ? [', ', ': '] : [',', ':'];
+  if (Array.isArray(value)) return `[${value.map((item) => serialize(item, spaced)).join(comma)}]`;
+  const entries = Object.entries(value);
+  if (order === 'reversed') entries.reverse();
+  return `{${entries.map(([key, item]) => `${serialize(key, spaced)}${colon}${serialize(item, spaced)}`).join(comma)}}`;
+}
+
+const SCHEMA_A = {
+  type: 'SCHEMA',
+  stream: 'orders',
+  schema: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      qty: { type: ['integer', 'null'] },
+      score: { type: ['number', 'null'] },
+      amount: { type: ['string', 'null'], format: 'singer.decimal' },
+      'Customer Name ': { type: ['string', 'null'] },
+      colour: { type: ['string', 'null'] },
+      paid: { type: ['boolean', 'null'] },
+      created_at: { type: ['string', 'null'], format: 'date-time' },
+      attrs: {},
+    },
+  },
+  key_properties: ['id'],
+};
+
+const SCHEMA_B = {
+  type: 'SCHEMA',
+  stream: 'readings',
+  schema: {
+    type: 'object',
+    properties: {
+      sensor: { type: 'string' },
+      value: { type: ['number', 'null'] },
+      count: { type: ['integer', 'null'] },
+      taken_at: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+  key_properties: ['sensor', 'taken_at'],
+};
+
+/** The messages of a two-stream run: SCHEMAs, interleaved RECORDs, STATEs, an ACTIVATE_VERSION. */
+function messages(seed: number, rows: number): Value[] {
+  const random = generator(seed);
+  const maybe = (value: Value, nulls = 0.12): Value | undefined => {
+    const r = random.next();
+    return r < nulls / 2 ? undefined : r < nulls ? null : value;
+  };
+  const out: Value[] = [SCHEMA_A as unknown as Value, SCHEMA_B as unknown as Value, { type: 'STATE', value: { bookmarks: {} } }];
+  const names = ['Ann', 'Bob', 'Zoë', 'Ünal', 'O"Brien', 'back\\slash', 'tab\there', '😀 smile', 'line\u2028sep'];
+  for (let i = 1; i <= rows; i += 1) {
+    const record: Record<string, Value> = { id: i < rows - 3 ? i : 9007199254740993n + BigInt(i) };
+    const fields: [string, Value][] = [
+      ['qty', random.pick<Value>([Math.floor(random.next() * 50), new Raw(`${Math.floor(random.next() * 9)}.0`), new Raw('-0'), 12345678901234567890n])],
+      ['score', random.next() < 0.02 ? 5000 + random.next() * 100 : random.pick<Value>([random.next() * 100, new Raw('1E-7'), new Raw('2.5e1'), -random.next() * 10])],
+      ['amount', random.pick<Value>([(random.next() * 1000).toFixed(2), '-3.10', '0.00', '1000000.01', '-0.0', '42'])],
+      ['Customer Name ', random.pick(names)],
+      ['colour', random.pick<Value>(['red', 'green', 'blue', 'red', ''])],
+      ['paid', random.next() < 0.5],
+      ['created_at', new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString()],
+      ['attrs', random.pick<Value>([{ a: 1, b: [1, 2, { c: 'x' }] }, [], 'text', 3.5, { nested: { deep: null } }])],
+    ];
+    for (const [key, value] of fields) {
+      const kept = key === 'created_at' ? maybe(value, 0.04) : maybe(value);
+      if (kept !== undefined) record[key] = kept;
+    }
+    out.push({ type: 'RECORD', stream: 'orders', record, time_extracted: '2026-01-01T00:00:00.000Z' });
+    if (i % 3 === 0) {
+      const reading: Record<string, Value> = { sensor: random.pick(['s1', 's2']), taken_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() };
+      const value = maybe(random.next() < 0.03 ? 900 : random.next() * 10, 0.3);
+      if (value !== undefined) reading.value = value;
+      const count = maybe(Math.floor(random.next() * 5));
+      if (count !== undefined) reading.count = count;
+      out.push({ type: 'RECORD', stream: 'readings', record: reading, version: 7 });
+    }
+    if (i % 97 === 0) out.push({ type: 'STATE', value: { bookmarks: { orders: { id: i } } } });
+    if (i === Math.floor(rows / 2)) out.push({ type: 'ACTIVATE_VERSION', stream: 'readings', version: 7 });
+  }
+  out.push({ type: 'STATE', value: { bookmarks: { orders: { id: rows } } } });
+  return out;
+}
+
+/** A message as the canonical text compared: members sorted at every level, integers exact. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+}
+
+/** The stage's end-of-run report: its stderr lines without time stamps, rates and file names. */
+function report(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.includes('stream "') || line.includes('WARN') || line.includes('ERROR'))
+    .map((line) => line.replace(/^\S+\s+/, '').replace(/ \(\d+ parsed in full\)/, ''));
+}
+
+const CASES: [string, string, Record<string, unknown>][] = [
+  ['clean-names', 'clean-names', {}],
+  ['impute auto', 'impute', {}],
+  ['impute, a strategy per column', 'impute', {
+    columns: {
+      qty: 'average',
+      score: 'median',
+      amount: 'median',
+      colour: 'mode',
+      paid: { strategy: 'random' },
+      created_at: { strategy: 'sequential', direction: 'backward' },
+      'Customer Name ': { strategy: 'column', source_column: 'colour' },
+      attrs: { strategy: 'constant', value: 'none' },
+    },
+    streams: { readings: { strategy: 'sequential' } },
+  }],
+  ['impute drop_row, fitted on the first 40 records', 'impute', { strategy: 'drop_row', fit_max_rows: 40 }],
+  ['normalize', 'normalize', {}],
+  ['standardize, fitted on the first 100 records', 'standardize', { fit_max_rows: 100 }],
+  ['outliers z-score', 'outliers', { method: 'zscore' }],
+  ['outliers IQR, flagged', 'outliers', { method: 'iqr', action: 'flag' }],
+  ['outliers isolation forest', 'outliers', { method: 'isolation_forest', action: 'flag' }],
+  ['outliers LOF', 'outliers', { method: 'lof' }],
+  ['outliers auto', 'outliers', { columns: ['qty', 'score', 'amount'] }],
+];
+
+describe('transform stages: the compact fast path and the full parse agree', () => {
+  let dir: string;
+  const inputs: Record<string, string> = {};
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tapline-paths-'));
+    const stream = messages(20261122, 600);
+    const variants: Record<string, string> = {
+      compact: stream.map((message) => serialize(message, false)).join('\n'),
+      spaced: stream.map((message) => serialize(message, true)).join('\n'),
+      reordered: stream.map((message) => serialize(message, false, 'reversed')).join('\n'),
+    };
+    for (const [name, text] of Object.entries(variants)) {
+      inputs[name] = join(dir, `${name}.jsonl`);
+      await writeFile(inputs[name], `${text}\n`);
+    }
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const [title, stage, config] of CASES) {
+    it(title, async () => {
+      const outputs: Record<string, { messages: unknown[]; report: string[] }> = {};
+      for (const variant of ['compact', 'spaced', 'reordered']) {
+        const configPath = join(dir, `${stage}-${variant}.json`);
+        await writeFile(configPath, JSON.stringify({ spill_dir: dir, ...config }));
+        const run = await runProgram(bin(stage), { args: ['--config', configPath], stdinFile: inputs[variant] });
+        expect(run.code, run.stderr).toBe(0);
+        // clean-names says how many records it parsed in full: none compact, all of them reordered.
+        if (stage === 'clean-names') expect(run.stderr.includes('(600 parsed in full)')).toBe(variant === 'reordered');
+        outputs[variant] = { messages: run.messages.map((message) => stringifyExact(canonical(message))), report: report(run.stderr) };
+      }
+      const compact = outputs.compact as { messages: string[]; report: string[] };
+      // The stage did something: records written, and a report naming both streams.
+      expect(compact.messages.filter((line) => line.includes('"type":"RECORD"')).length).toBeGreaterThan(100);
+      expect(compact.report.some((line) => line.includes('stream "orders"'))).toBe(true);
+      expect(outputs.spaced).toEqual(compact);
+      expect(outputs.reordered).toEqual(compact);
+    });
+  }
+
+  it('profile: the same reports, and every line passed on', async () => {
+    const reports: Record<string, string[]> = {};
+    for (const variant of ['compact', 'spaced', 'reordered']) {
+      const outputDir = join(dir, `profile-${variant}`);
+      const configPath = join(dir, `profile-${variant}.json`);
+      await writeFile(configPath, JSON.stringify({ output_dir: outputDir }));
+      const run = await runProgram(bin('profile'), { args: ['--config', configPath], stdinFile: inputs[variant] });
+      expect(run.code, run.stderr).toBe(0);
+      expect(`${run.stdout}`).toBe(await readFile(inputs[variant] as string, 'utf8'));
+      const files = (await readdir(outputDir)).filter((name) => name.endsWith('.json')).sort();
+      expect(files).toEqual(['orders.json', 'readings.json']);
+      reports[variant] = await Promise.all(files.map(async (name) => JSON.stringify(canonical(JSON.parse(await readFile(join(outputDir, name), 'utf8'))))));
+    }
+    expect(reports.spaced).toEqual(reports.compact);
+    expect(reports.reordered).toEqual(reports.compact);
+  });
+});
