@@ -5,6 +5,9 @@
  * escaped, members of the message in another order) must come out as the same messages, with the same
  * report on stderr. The streams are random (seeded) and full of edges: nulls and absent keys, integers
  * beyond 2^53, `1.0`, `-0` and exponents, decimal strings, escapes, nested values, two interleaved streams.
+ *
+ * And a stage's saved params must hold everything its fit decided: a run restored from the last STATE
+ * writes every record as the run that fitted did.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -143,7 +146,8 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ['clean-names', 'clean-names', {}],
   ['impute auto', 'impute', {}],
   ['impute, a strategy per column', 'impute', {
-    columns: {
+    strategy: 'sequential',
+    streams: { orders: { columns: {
       qty: 'average',
       score: 'median',
       amount: 'median',
@@ -152,8 +156,7 @@ const CASES: [string, string, Record<string, unknown>][] = [
       created_at: { strategy: 'sequential', direction: 'backward' },
       'Customer Name ': { strategy: 'column', source_column: 'colour' },
       attrs: { strategy: 'constant', value: 'none' },
-    },
-    streams: { readings: { strategy: 'sequential' } },
+    } } },
   }],
   ['impute drop_row, fitted on the first 40 records', 'impute', { strategy: 'drop_row', fit_max_rows: 40 }],
   ['normalize', 'normalize', {}],
@@ -165,7 +168,7 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ['outliers auto', 'outliers', { columns: ['qty', 'score', 'amount'] }],
 ];
 
-describe('transform stages: the compact fast path and the full parse agree', () => {
+describe('transform stages on one stream full of edges', () => {
   let dir: string;
   const inputs: Record<string, string> = {};
   beforeAll(async () => {
@@ -186,7 +189,7 @@ describe('transform stages: the compact fast path and the full parse agree', () 
   });
 
   for (const [title, stage, config] of CASES) {
-    it(title, async () => {
+    it(`${title}: compact, spaced and reordered, the same output`, async () => {
       const outputs: Record<string, { messages: unknown[]; report: string[] }> = {};
       for (const variant of ['compact', 'spaced', 'reordered']) {
         const configPath = join(dir, `${stage}-${variant}.json`);
@@ -203,6 +206,30 @@ describe('transform stages: the compact fast path and the full parse agree', () 
       expect(compact.report.some((line) => line.includes('stream "orders"'))).toBe(true);
       expect(outputs.spaced).toEqual(compact);
       expect(outputs.reordered).toEqual(compact);
+    });
+  }
+
+  // A later run given the last STATE (as an orchestrator persists it) must transform every record as the
+  // run that fitted did: the params a stage saves hold everything its fit decided.
+  for (const [title, stage, config] of CASES.filter(([, stage]) => stage !== 'clean-names')) {
+    it(`${title}: restored from the last STATE, the same output`, async () => {
+      const configPath = join(dir, `${stage}-restore.json`);
+      await writeFile(configPath, JSON.stringify({ spill_dir: dir, ...config }));
+      const fitted = await runProgram(bin(stage), { args: ['--config', configPath], stdinFile: inputs.compact });
+      expect(fitted.code, fitted.stderr).toBe(0);
+      const statePath = join(dir, `${stage}-state.json`);
+      await writeFile(statePath, stringifyExact(fitted.states.at(-1)));
+      const restored = await runProgram(bin(stage), { args: ['--config', configPath, '--state', statePath], stdinFile: inputs.compact });
+      expect(restored.code, restored.stderr).toBe(0);
+      // Backward fill keeps one value per gap and is fitted on every run (the impute README says so);
+      // drop_row fits nothing.
+      const how = JSON.stringify(config).includes('backward') ? 'fitted on 600 records' : stage === 'impute' && config.strategy === 'drop_row' ? 'no fitting needed' : 'parameters restored from an earlier run';
+      expect(restored.stderr).toMatch(new RegExp(`stream "orders": \\d+ records written(, \\d+ dropped)?; ${how}`));
+      // Every record as the fitted run wrote it, and the same last STATE. (A STATE before the first record
+      // now carries the params too: they are known from the start.)
+      const records = (stdout: string): string[] => stdout.split('\n').filter((line) => !line.startsWith('{"type":"STATE"'));
+      expect(records(restored.stdout)).toEqual(records(fitted.stdout));
+      expect(restored.states.at(-1)).toEqual(fitted.states.at(-1));
     });
   }
 

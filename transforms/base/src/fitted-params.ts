@@ -29,8 +29,13 @@ export function savedForm(value: unknown): unknown {
   return replaceBigInts(value, (integer) => ({ [BIGINT_KEY]: integer.toString() }));
 }
 
-/** Params as read back: savedForm undone. */
+/**
+ * Params as read back: savedForm undone. Every exact integer was saved wrapped, so a bare integer beyond
+ * 2^53 that the state reader took as a bigint is a double written in its shortest form (a range fitted
+ * on bigint ids: `"max":12345678901234567000`), and is that double again.
+ */
 export function revivedForm(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
   if (Array.isArray(value)) return value.map(revivedForm);
   if (!isObject(value)) return value;
   const keys = Object.keys(value);

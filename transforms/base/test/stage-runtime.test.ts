@@ -483,6 +483,15 @@ describe('fitted params with exact integers', () => {
     expect(revivedForm({ $bigint: '1.5' })).toEqual({ $bigint: '1.5' });
     expect(savedForm([1, 2, 3])).toEqual([1, 2, 3]);
   });
+
+  it('read a double beyond 2^53 that a state reader took for an exact integer back as that double', async () => {
+    const { parseExact, stringifyExact } = await import('@tapline/protocol');
+    // A range fitted on bigint ids: its max is the nearest double, written in its shortest form.
+    const params = { s: { columns: { id: { min: 1, max: 12345678901234567890 } }, fill: 9007199254740993n } };
+    const line = stringifyExact(stateWithParams({}, 'transform-x', params));
+    expect(line).toContain('"max":12345678901234567000');
+    expect(paramsFromState(parseExact(line), 'transform-x')).toEqual(params);
+  });
 });
 
 describe('stateLineWithParams', () => {
