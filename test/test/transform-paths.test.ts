@@ -86,8 +86,13 @@ const SCHEMA_B = {
   key_properties: ['sensor', 'taken_at'],
 };
 
+const SCHEMA_B2 = {
+  ...SCHEMA_B,
+  schema: { ...SCHEMA_B.schema, properties: { ...SCHEMA_B.schema.properties, unit: { type: ['string', 'null'] } } },
+};
+
 /** The messages of a two-stream run: SCHEMAs, interleaved RECORDs, STATEs, an ACTIVATE_VERSION. */
-function messages(seed: number, rows: number): Value[] {
+function messages(seed: number, rows: number, schemaChange = true): Value[] {
   const random = generator(seed);
   const maybe = (value: Value, nulls = 0.12): Value | undefined => {
     const r = random.next();
@@ -118,10 +123,14 @@ function messages(seed: number, rows: number): Value[] {
       if (value !== undefined) reading.value = value;
       const count = maybe(Math.floor(random.next() * 5));
       if (count !== undefined) reading.count = count;
+      if (schemaChange && i > (2 * rows) / 3 && random.next() < 0.8) reading.unit = random.pick(['°C', 'K']);
       out.push({ type: 'RECORD', stream: 'readings', record: reading, version: 7 });
     }
     if (i % 97 === 0) out.push({ type: 'STATE', value: { bookmarks: { orders: { id: i } } } });
     if (i === Math.floor(rows / 2)) out.push({ type: 'ACTIVATE_VERSION', stream: 'readings', version: 7 });
+    // Taps repeat an unchanged SCHEMA; and a stream may change its SCHEMA midway (a column added).
+    if (i === Math.floor(rows / 3)) out.push(SCHEMA_A as unknown as Value);
+    if (schemaChange && i === Math.floor((2 * rows) / 3)) out.push(SCHEMA_B2 as unknown as Value);
   }
   out.push({ type: 'STATE', value: { bookmarks: { orders: { id: rows } } } });
   return out;
@@ -178,6 +187,9 @@ describe('transform stages on one stream full of edges', () => {
       compact: stream.map((message) => serialize(message, false)).join('\n'),
       spaced: stream.map((message) => serialize(message, true)).join('\n'),
       reordered: stream.map((message) => serialize(message, false, 'reversed')).join('\n'),
+      // Records under a changed SCHEMA are fitted on their own, and a restored run uses the last plan's
+      // params for all: the restore cases compare a stream whose SCHEMA does not change.
+      oneSchema: messages(20261122, 600, false).map((message) => serialize(message, false)).join('\n'),
     };
     for (const [name, text] of Object.entries(variants)) {
       inputs[name] = join(dir, `${name}.jsonl`);
@@ -215,11 +227,11 @@ describe('transform stages on one stream full of edges', () => {
     it(`${title}: restored from the last STATE, the same output`, async () => {
       const configPath = join(dir, `${stage}-restore.json`);
       await writeFile(configPath, JSON.stringify({ spill_dir: dir, ...config }));
-      const fitted = await runProgram(bin(stage), { args: ['--config', configPath], stdinFile: inputs.compact });
+      const fitted = await runProgram(bin(stage), { args: ['--config', configPath], stdinFile: inputs.oneSchema });
       expect(fitted.code, fitted.stderr).toBe(0);
       const statePath = join(dir, `${stage}-state.json`);
       await writeFile(statePath, stringifyExact(fitted.states.at(-1)));
-      const restored = await runProgram(bin(stage), { args: ['--config', configPath, '--state', statePath], stdinFile: inputs.compact });
+      const restored = await runProgram(bin(stage), { args: ['--config', configPath, '--state', statePath], stdinFile: inputs.oneSchema });
       expect(restored.code, restored.stderr).toBe(0);
       // Backward fill keeps one value per gap and is fitted on every run (the impute README says so);
       // drop_row fits nothing.

@@ -484,6 +484,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
       return;
     }
     this.lastSchema.set(stream, identity);
+    if (previous) this.logger.info(`stream "${stream}": SCHEMA changed at line ${line}; its records from here on get a plan of their own`);
     this.seenStreams.add(stream);
     const columns = this.seenColumns.get(stream) ?? new Set<string>();
     for (const name of Object.keys(schema.schema.properties ?? {})) columns.add(name);
@@ -496,7 +497,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
             stream,
             logger: this.logger,
             line,
-            hasSavedParams: this.savedParams.has(stream) || this.currentParams.has(stream),
+            hasSavedParams: this.savedParams.has(stream),
           });
     this.cachedStream = '';
     if (plan === undefined) {
@@ -525,11 +526,14 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     this.route(state.id * 4 + SCHEMA, line, bytes, start, end, next, undefined);
   }
 
-  /** At a plan's first record: parameters in use for the stream, saved ones, or fit afresh. */
+  /**
+   * At a plan's first record: the parameters an earlier run saved for the stream (params_file, or a STATE
+   * before the stream's first record), else fit afresh. A plan for a changed SCHEMA of the stream is
+   * fitted on its own records, as the first plan was on its: the earlier plan's parameters may not cover
+   * its columns, and the last plan's are those saved for the next run, whose records come under it.
+   */
   private decide(state: PlanState): void {
-    const carried = this.currentParams.get(state.stream);
-    const saved = this.savedParams.get(state.stream);
-    const params = carried ?? saved;
+    const params = this.savedParams.get(state.stream);
     if (params !== undefined && state.plan.restore) {
       state.plan.restore(params);
       state.status = 'ready';

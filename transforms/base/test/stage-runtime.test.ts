@@ -242,6 +242,27 @@ describe('transform-base runtime', () => {
     expect(lines.slice(1).map((line) => JSON.parse(line).record?.x ?? 'STATE')).toEqual([-5, 5, 'STATE', 85]);
   });
 
+  it('fits the records under a changed SCHEMA on their own, carries the last plan\'s params, and restores them for every plan', async () => {
+    const changed = JSON.stringify({ type: 'SCHEMA', stream: 'a', schema: { type: 'object', properties: { x: { type: 'integer' }, note: { type: 'string' } } }, key_properties: [] });
+    const input = [schemaLine('a'), recordLine('a', 1), recordLine('a', 3), schemaLine('a'), recordLine('a', 5), changed, recordLine('a', 10), stateLine({ s: 1 }), recordLine('a', 30)];
+    const xs = (lines: string[]) => lines.map((line) => JSON.parse(line)).filter((m) => m.type === 'RECORD').map((m) => m.record.x);
+    // An unchanged SCHEMA keeps the plan; the changed one starts another, fitted on 10 and 30 alone.
+    const first = await run(centerStage(), {}, input.join('\n'));
+    expect(first.code, first.stderr).toBe(0);
+    expect(xs(first.lines)).toEqual([-2, 0, 2, -10, 10]);
+    expect(first.stderr).toContain('stream "a": SCHEMA changed at line 6; its records from here on get a plan of their own');
+    expect(first.stderr).toContain('stream "a": mean 3');
+    expect(first.stderr).toContain('stream "a": mean 20');
+    const state = JSON.parse(first.lines.find((line) => line.startsWith('{"type":"STATE"')) as string).value;
+    expect(state).toEqual({ s: 1, 'transform-center': { version: 1, streams: { a: { mean: 20 } } } });
+    // The same with fit_max_rows: each plan fitted on its own first records.
+    const capped = await run(centerStage(), { fit_max_rows: 1 }, input.join('\n'));
+    expect(xs(capped.lines)).toEqual([0, 2, 4, 0, 20]);
+    // The next run restores the saved params for every plan of the stream, whatever SCHEMA it comes under.
+    const next = await run(centerStage(), {}, [stateLine(state), ...input.slice(0, 7)].join('\n'));
+    expect(xs(next.lines)).toEqual([-19, -17, -15, -10]);
+  });
+
   it('saves params to params_file, reuses them next run, and refits on request', async () => {
     const paramsFile = join(dir, 'center-params.json');
     const first = await run(centerStage(), { params_file: paramsFile }, [schemaLine('a'), recordLine('a', 4), recordLine('a', 6)].join('\n'));
