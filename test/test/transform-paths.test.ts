@@ -13,7 +13,14 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringifyExact } from '@tapline/protocol';
+import { PassThrough, Readable } from 'node:stream';
+import { executeProgram, stringifyExact, type ProgramDefinition } from '@tapline/protocol';
+import { cleanNamesProgram } from '@tapline/transform-clean-names';
+import { imputeProgram } from '@tapline/transform-impute';
+import { normalizeProgram } from '@tapline/transform-normalize';
+import { outliersProgram } from '@tapline/transform-outliers';
+import { profileTransform } from '@tapline/transform-profile';
+import { standardizeProgram } from '@tapline/transform-standardize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../src/index.js';
 
@@ -242,6 +249,58 @@ describe('transform stages on one stream full of edges', () => {
       const records = (stdout: string): string[] => stdout.split('\n').filter((line) => !line.startsWith('{"type":"STATE"'));
       expect(records(restored.stdout)).toEqual(records(fitted.stdout));
       expect(restored.states.at(-1)).toEqual(fitted.states.at(-1));
+    });
+  }
+
+  // However the input arrives (here in pieces of 1 to 3,000 bytes, cut inside lines, escapes and UTF-8
+  // characters), the output is the same bytes.
+  const PROGRAMS: Record<string, ProgramDefinition<never>> = {
+    'clean-names': cleanNamesProgram as ProgramDefinition<never>,
+    impute: imputeProgram as ProgramDefinition<never>,
+    normalize: normalizeProgram as ProgramDefinition<never>,
+    standardize: standardizeProgram as ProgramDefinition<never>,
+    outliers: outliersProgram as ProgramDefinition<never>,
+    profile: profileTransform as unknown as ProgramDefinition<never>,
+  };
+  async function runInPieces(stage: string, config: Record<string, unknown>, input: Buffer, pieces: 'whole' | 'random'): Promise<{ code: number; stdout: string; stderr: string }> {
+    const configPath = join(dir, `${stage}-pieces-${pieces}.json`);
+    await writeFile(configPath, JSON.stringify(config));
+    const chunks: Buffer[] = [];
+    if (pieces === 'whole') chunks.push(input);
+    else {
+      const random = generator(7);
+      for (let at = 0; at < input.length; ) {
+        const size = 1 + Math.floor(random.next() ** 3 * 3000);
+        chunks.push(input.subarray(at, at + size));
+        at += size;
+      }
+    }
+    const stdout = new PassThrough();
+    const out: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    let stderr = '';
+    const code = await executeProgram(PROGRAMS[stage] as ProgramDefinition<never>, ['--config', configPath], {
+      stdin: Readable.from(chunks),
+      stdout,
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { TAPLINE_LOG_LEVEL: 'warn' },
+    });
+    return { code, stdout: Buffer.concat(out).toString('utf8'), stderr };
+  }
+  for (const [title, stage, config] of [...CASES, ['profile', 'profile', {}] as (typeof CASES)[number]]) {
+    it(`${title}: input in pieces of any size, the same bytes out`, async () => {
+      const input = await readFile(inputs.compact as string);
+      const settings = (pieces: string): Record<string, unknown> => (stage === 'profile' ? { output_dir: join(dir, `profile-${pieces}`) } : { spill_dir: dir, ...config });
+      const whole = await runInPieces(stage, settings('whole'), input, 'whole');
+      expect(whole.code, whole.stderr).toBe(0);
+      const pieces = await runInPieces(stage, settings('random'), input, 'random');
+      expect(pieces.code, pieces.stderr).toBe(0);
+      expect(pieces.stdout).toBe(whole.stdout);
+      expect(whole.stdout.split('\n').length).toBeGreaterThan(300);
+      if (stage === 'profile') {
+        const report = (pieces: string) => readFile(join(dir, `profile-${pieces}`, 'orders.json'), 'utf8');
+        expect(await report('random')).toBe(await report('whole'));
+      }
     });
   }
 
