@@ -87,6 +87,8 @@ describe('examples/meltano/meltano.yml', () => {
         expect(setting.sensitive === true, `${plugin.name} setting ${setting.name} sensitive`).toBe(sensitive);
         const schema = reported.settings.properties[setting.name]!;
         if (schema.enum) expect(setting.options?.map((o) => o.value)).toEqual(schema.enum);
+        // Meltano shows a setting's value as its default: it must be the program's.
+        expect((setting as { value?: unknown }).value, `${plugin.name} setting ${setting.name} default`).toEqual(schema.default);
       }
       // The example's own config only uses settings the program has, and none of them secret.
       for (const key of Object.keys(plugin.config ?? {})) {

@@ -15,6 +15,8 @@ export interface BaseStageConfig {
   fit_max_rows?: number;
   /** Folder for the temporary spool file while a stream is being fitted (default: the OS temp folder). */
   spill_dir?: string;
+  /** Megabytes of held-back input kept in memory before the spool moves to files under spill_dir (default 8). */
+  spool_memory_mb?: number;
   /** Per-stream options; any stage option may appear here and wins over the top-level default. */
   streams?: Record<string, Record<string, unknown>>;
 }
@@ -45,6 +47,11 @@ export const BASE_STAGE_PROPERTIES: Record<string, JsonSchema> = {
   spill_dir: {
     type: 'string',
     description: 'Folder for the temporary spool while a stream is fitted (default: the OS temp folder)',
+  },
+  spool_memory_mb: {
+    type: 'number',
+    minimum: 0,
+    description: 'Megabytes of held-back input kept in memory while a stream is fitted, before the spool moves to files under spill_dir (default 8; 0: straight to files)',
   },
 };
 

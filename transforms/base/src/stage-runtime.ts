@@ -37,7 +37,7 @@ import { paramsFromState, paramsPlace, readParamsFile, savedParamsText, stateLin
 import { LineOutput } from './line-output.js';
 import { RecordEnvelope, RecordScanner } from './record-scanner.js';
 import { LazyRow, type RowValues } from './row-values.js';
-import { Spool } from './spool.js';
+import { SPOOL_MEMORY_LIMIT, Spool } from './spool.js';
 import { namedColumns, streamOptionsFor, type BaseStageConfig, type BaseStreamOptions } from './stage-config.js';
 
 /** What a stage does with one stream under one SCHEMA. */
@@ -239,6 +239,8 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   private readonly seenStreams = new Set<string>();
   private readonly seenColumns = new Map<string, Set<string>>();
   private spool: Spool;
+  /** Bytes the spool holds in memory before it moves to files. */
+  private readonly spoolMemory: number;
   private readonly progress: ProgressReporter;
   private readonly fitMaxRows: number | undefined;
   /** RECORD envelopes at intake and at emit (which interleave while the spool is replayed). */
@@ -258,10 +260,11 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
     private readonly stage: StageDefinition<Options, Params>,
   ) {
     this.config = context.config;
+    this.spoolMemory = this.config.spool_memory_mb === undefined ? SPOOL_MEMORY_LIMIT : Math.round(this.config.spool_memory_mb * 1024 * 1024);
     this.logger = context.logger;
     this.writer = context.output;
     this.out = new LineOutput(context.output);
-    this.spool = new Spool(this.config.spill_dir);
+    this.spool = new Spool(this.config.spill_dir, this.spoolMemory);
     this.progress = new ProgressReporter(this.logger, { unit: 'records' });
     this.fitMaxRows = this.config.fit_max_rows;
   }
@@ -572,7 +575,7 @@ export class StageRuntime<Options extends BaseStreamOptions, Params> {
   private async replaySpool(): Promise<void> {
     if (this.spool.length === 0) return;
     const old = this.spool;
-    this.spool = new Spool(this.config.spill_dir);
+    this.spool = new Spool(this.config.spill_dir, this.spoolMemory);
     let sinceHand = 0;
     for (const entry of old.drain()) {
       this.route(entry.tag, entry.line, entry.bytes, entry.start, entry.end, entry.next, undefined, entry.index, entry.numbersAt, entry.numbers);
