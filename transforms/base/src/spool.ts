@@ -113,7 +113,10 @@ export class Spool {
   }
 
   private open(name: string): SpoolFile {
-    this.dir ??= mkdtempSync(join(this.spillDir ?? tmpdir(), 'tapline-spool-'));
+    if (this.dir === undefined) {
+      this.dir = mkdtempSync(join(this.spillDir ?? tmpdir(), 'tapline-spool-'));
+      track(this.dir);
+    }
     const path = join(this.dir, name);
     return { path, fd: openSync(path, 'w') };
   }
@@ -178,11 +181,34 @@ export class Spool {
     this.indexFile = undefined;
     if (this.dir !== undefined) {
       rmSync(this.dir, { recursive: true, force: true });
+      liveDirs.delete(this.dir);
       this.dir = undefined;
     }
     this.runs = [];
     this.indexSlabs = [];
   }
+}
+
+/**
+ * Spool folders not removed yet. A program stopped by a signal (or failing) exits without unwinding the
+ * stage that holds its spool, so they are also removed when the process exits; only SIGKILL leaves one.
+ */
+const liveDirs = new Set<string>();
+let exitHook = false;
+
+function track(dir: string): void {
+  liveDirs.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const live of liveDirs) {
+      try {
+        rmSync(live, { recursive: true, force: true });
+      } catch {
+        // Exiting anyway: nothing more to do about a folder that cannot be removed.
+      }
+    }
+  });
 }
 
 /** The slabs of `first`, then `last`. */
