@@ -47,32 +47,61 @@ export interface MomentsState {
   m2: number;
   m3: number;
   sum: [number, number];
+  /** The power of two the mean and moment sums are held multiplied by; absent when 1. */
+  scale?: number;
 }
+
+/**
+ * Values beyond this magnitude are held scaled down by a power of two: n * x^3 must stay a finite double
+ * (2^300 cubed is 2^900, below the largest double's 2^1024 with room for 2^53 values).
+ */
+const MOMENTS_SAFE = 2 ** 300;
 
 /**
  * Count, mean and the second and third central-moment sums, updated online (Welford's update extended
  * to the third moment by Terriberry) and merged with the pairwise formulas of Chan et al. and Pébay.
  * Gives the mean, sample and population standard deviation and pandas' bias-corrected skew. Values
  * that are not finite numbers are ignored.
+ *
+ * Huge values (a sentinel of 1.8e308, say) would overflow the squares and cubes, and the difference of two
+ * such values of opposite signs. Once a value beyond 2^300 arrives, everything is held multiplied by a
+ * power of two (`scale`) that brings it within range; the results are divided back. Powers of two scale
+ * exactly, so up to that point, and for any stream without such values, the figures are bit for bit those
+ * of the unscaled computation.
  */
 export class MomentsAccumulator {
   private n = 0;
   private mu = 0;
   private sum2 = 0;
   private sum3 = 0;
+  private scale = 1;
   private readonly total = new CompensatedSum();
 
   add(x: number): void {
     if (!Number.isFinite(x)) return;
+    let v = x * this.scale;
+    if (Math.abs(v) > MOMENTS_SAFE) {
+      this.rescale(this.scale * 2 ** -Math.ceil(Math.log2(Math.abs(v) / MOMENTS_SAFE)));
+      v = x * this.scale;
+    }
     const before = this.n;
     this.n += 1;
-    const delta = x - this.mu;
+    const delta = v - this.mu;
     const deltaN = delta / this.n;
     const term = delta * deltaN * before;
     this.mu += deltaN;
     this.sum3 += term * deltaN * (this.n - 2) - 3 * deltaN * this.sum2;
     this.sum2 += term;
     this.total.add(x);
+  }
+
+  /** Hold everything multiplied by `scale` (a smaller power of two than now) instead. */
+  private rescale(scale: number): void {
+    const factor = scale / this.scale;
+    this.mu *= factor;
+    this.sum2 *= factor * factor;
+    this.sum3 *= factor * factor * factor;
+    this.scale = scale;
   }
 
   merge(other: MomentsAccumulator): this {
@@ -82,17 +111,23 @@ export class MomentsAccumulator {
       this.mu = other.mu;
       this.sum2 = other.sum2;
       this.sum3 = other.sum3;
+      this.scale = other.scale;
       this.total.high = other.total.high;
       this.total.low = other.total.low;
       return this;
     }
+    if (other.scale < this.scale) this.rescale(other.scale);
+    const factor = this.scale / other.scale;
+    const otherMu = other.mu * factor;
+    const otherSum2 = other.sum2 * factor * factor;
+    const otherSum3 = other.sum3 * factor * factor * factor;
     const na = this.n;
     const nb = other.n;
     const n = na + nb;
-    const delta = other.mu - this.mu;
+    const delta = otherMu - this.mu;
     const sum3 =
-      this.sum3 + other.sum3 + (delta ** 3 * na * nb * (na - nb)) / (n * n) + (3 * delta * (na * other.sum2 - nb * this.sum2)) / n;
-    this.sum2 = this.sum2 + other.sum2 + (delta * delta * na * nb) / n;
+      this.sum3 + otherSum3 + (delta ** 3 * na * nb * (na - nb)) / (n * n) + (3 * delta * (na * otherSum2 - nb * this.sum2)) / n;
+    this.sum2 = this.sum2 + otherSum2 + (delta * delta * na * nb) / n;
     this.sum3 = sum3;
     this.mu += (delta * nb) / n;
     this.n = n;
@@ -107,43 +142,50 @@ export class MomentsAccumulator {
 
   /** NaN when empty. */
   get mean(): number {
-    return this.n === 0 ? Number.NaN : this.mu;
+    return this.n === 0 ? Number.NaN : this.mu / this.scale;
   }
 
   get sum(): number {
     return this.total.value;
   }
 
-  /** Sum of squared deviations from the mean. */
+  /** Sum of squared deviations from the mean (Infinity when that exceeds the largest double). */
   get m2(): number {
-    return this.sum2;
+    return this.sum2 / this.scale / this.scale;
   }
 
-  /** Sum of cubed deviations from the mean. */
+  /** Sum of cubed deviations from the mean (±Infinity when that exceeds the largest double). */
   get m3(): number {
-    return this.sum3;
+    return this.sum3 / this.scale / this.scale / this.scale;
   }
 
   /** Variance with `ddof` degrees of freedom removed (1: sample, 0: population); NaN when undefined. */
   variance(ddof: 0 | 1 = 1): number {
+    return this.scaledVariance(ddof) / this.scale / this.scale;
+  }
+
+  private scaledVariance(ddof: 0 | 1): number {
     return this.n - ddof <= 0 ? Number.NaN : Math.max(this.sum2, 0) / (this.n - ddof);
   }
 
+  /** The standard deviations are taken before scaling back, so a variance beyond the largest double still gives one. */
   get sampleStd(): number {
-    return Math.sqrt(this.variance(1));
+    return Math.sqrt(this.scaledVariance(1)) / this.scale;
   }
 
   get populationStd(): number {
-    return Math.sqrt(this.variance(0));
+    return Math.sqrt(this.scaledVariance(0)) / this.scale;
   }
 
-  /** pandas' skew: NaN below three values, 0 for a constant column. */
+  /** pandas' skew: NaN below three values, 0 for a constant column. Scaling does not change it. */
   get skew(): number {
     return skewFromMoments(this.n, this.sum2, this.sum3);
   }
 
   toJSON(): MomentsState {
-    return { kind: 'moments', count: this.n, mean: this.mu, m2: this.sum2, m3: this.sum3, sum: [this.total.high, this.total.low] };
+    const state: MomentsState = { kind: 'moments', count: this.n, mean: this.mu, m2: this.sum2, m3: this.sum3, sum: [this.total.high, this.total.low] };
+    if (this.scale !== 1) state.scale = this.scale;
+    return state;
   }
 
   static fromJSON(state: MomentsState): MomentsAccumulator {
@@ -152,6 +194,7 @@ export class MomentsAccumulator {
     accumulator.mu = state.mean;
     accumulator.sum2 = state.m2;
     accumulator.sum3 = state.m3;
+    accumulator.scale = state.scale ?? 1;
     accumulator.total.high = state.sum[0];
     accumulator.total.low = state.sum[1];
     return accumulator;

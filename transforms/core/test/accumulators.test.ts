@@ -123,6 +123,55 @@ describe('MomentsAccumulator', () => {
   });
 });
 
+describe('MomentsAccumulator with values near the largest double', () => {
+  const stats = (values: number[], order: number[] = values.map((_, i) => i)) => {
+    const moments = new MomentsAccumulator();
+    for (const i of order) moments.add(values[i] as number);
+    return moments;
+  };
+
+  it('gives the figures of the same data at a normal scale, multiplied back bit for bit', () => {
+    const data = randomData(500, 11).map((x, i) => (i % 2 === 0 ? x : -x / 3));
+    const base = stats(data);
+    for (const power of [700, 1000 - 10]) {
+      const huge = data.map((x) => x * 2 ** power);
+      expect(huge.every(Number.isFinite)).toBe(true);
+      const scaled = stats(huge);
+      expect(scaled.mean).toBe(base.mean * 2 ** power);
+      expect(scaled.sampleStd).toBe(base.sampleStd * 2 ** power);
+      expect(scaled.populationStd).toBe(base.populationStd * 2 ** power);
+      expect(scaled.skew).toBe(base.skew);
+      // Merged halves, and a JSON round trip mid-stream, as for unscaled data.
+      const merged = stats(huge.slice(0, 200)).merge(MomentsAccumulator.fromJSON(roundTrip(stats(huge.slice(200)).toJSON())));
+      expect(relativeError(merged.sampleStd, scaled.sampleStd)).toBeLessThan(1e-12);
+      expect(relativeError(merged.skew, scaled.skew)).toBeLessThan(1e-9);
+    }
+  });
+
+  it('keeps a finite mean and std with a 1.8e308 sentinel among ordinary values, in any order', () => {
+    const values = [...randomData(99, 5), Number.MAX_VALUE];
+    const first = stats(values, [99, ...Array.from({ length: 99 }, (_, i) => i)]);
+    const last = stats(values);
+    for (const moments of [first, last]) {
+      expect(relativeError(moments.mean, Number.MAX_VALUE / 100)).toBeLessThan(1e-12);
+      // The sentinel dominates: sum of squared deviations ~ MAX^2 * 99/100, over 99: std ~ MAX / 10.
+      expect(relativeError(moments.sampleStd, Number.MAX_VALUE / 10)).toBeLessThan(1e-9);
+      expect(moments.skew).toBeCloseTo(10, 6); // one point far out: (n - 2)-corrected skew of n = 100 is 10
+    }
+    // Opposite signs, whose difference is beyond the largest double.
+    const wide = stats([-Number.MAX_VALUE, 0, Number.MAX_VALUE]);
+    expect(wide.mean).toBe(0);
+    expect(wide.sampleStd).toBe(Number.MAX_VALUE);
+    // Only a figure that is itself beyond the largest double is not one: MAX * sqrt(2) here.
+    expect(stats([-Number.MAX_VALUE, Number.MAX_VALUE]).sampleStd).toBe(Infinity);
+    const spread = stats([-1e308, 0, 1e308, Number.MAX_VALUE]);
+    expect(relativeError(spread.mean, Number.MAX_VALUE / 4)).toBeLessThan(1e-12);
+    expect(relativeError(spread.sampleStd, 1.2143277228365667e308)).toBeLessThan(1e-12);
+    // Unscaled data is untouched: no scale in the saved state.
+    expect(stats([1, 2, 3]).toJSON()).not.toHaveProperty('scale');
+  });
+});
+
 describe('MinMaxAccumulator', () => {
   it('tracks extremes, merges and round-trips', () => {
     const a = new MinMaxAccumulator();

@@ -1,6 +1,7 @@
 /**
  * transform-normalize: min-max scaling, (x - min) / (max - min), of the numeric columns of every stream
  * (or the `columns` named). Nulls stay null; a column whose values are all equal (zero range) maps to 0.
+ * Values near the largest double scale without overflow (a range beyond 1.8e308 is taken in halves).
  */
 import { MinMaxAccumulator } from '@tapline/transform-core';
 import { planScaledColumns, stageProgram, type Scaler, type ScaleParams, type StageDefinition } from '@tapline/transform-base';
@@ -25,7 +26,12 @@ export const minMaxScaler: Scaler<MinMaxParams> = {
     if (min === null || max === null) return 0;
     const range = max - min;
     // Zero range (a constant column): every value is the minimum, so 0 rather than 0/0.
-    return range === 0 ? 0 : (x - min) / range;
+    if (range === 0) return 0;
+    const offset = x - min;
+    if (Number.isFinite(range) && Number.isFinite(offset)) return offset / range;
+    // A difference beyond the largest double (values near ±1.8e308): halves subtract without overflow, and
+    // halving both sides of the quotient does not change it.
+    return (x / 2 - min / 2) / (max / 2 - min / 2);
   },
   describe: ({ min, max }) => `min ${min ?? 'none'}, max ${max ?? 'none'}`,
 };

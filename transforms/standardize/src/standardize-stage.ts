@@ -31,7 +31,10 @@ export const zScoreScaler: Scaler<ZScoreParams> = {
   apply(x, { mean, std }) {
     // No deviation to divide by: every value equals the mean, which is 0 standard deviations away.
     if (mean === null || std === null || std === 0) return 0;
-    return (x - mean) / std;
+    const offset = x - mean;
+    if (Number.isFinite(offset)) return offset / std;
+    // A difference beyond the largest double (values near ±1.8e308): taken in halves, the same quotient.
+    return (x / 2 - mean / 2) / (std / 2);
   },
   describe: ({ mean, std }) => `mean ${mean ?? 'none'}, sample std ${std ?? 'none'}`,
 };
