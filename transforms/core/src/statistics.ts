@@ -204,34 +204,44 @@ export function numericValuesOf(values: readonly unknown[]): (number | null)[] {
   });
 }
 
+/** Beyond this magnitude numericStatistics scales values down (n * x^3 must stay a finite double). */
+const LARGEST_UNSCALED = 2 ** 300;
+
 /** `sorted`, when given, is sortedNumbers(numbers), already made. */
 function numericStatistics(numbers: readonly number[], rowCount: number, sorted: readonly number[] = sortedNumbers(numbers)): NumericStatistics | undefined {
   const n = numbers.length;
   if (n === 0) return undefined;
+  // Values near the largest double would overflow the sums, squares and cubes: they are then taken
+  // multiplied by a power of two (exact), and the results divided back (1 otherwise: the same bits).
+  const largest = Math.max(Math.abs(sorted[0] as number), Math.abs(sorted[n - 1] as number));
+  const scale = largest > LARGEST_UNSCALED ? 2 ** -Math.ceil(Math.log2(largest / LARGEST_UNSCALED)) : 1;
   let sum = 0;
   let compensation = 0;
-  for (const x of numbers) {
+  for (const value of numbers) {
     // Neumaier summation, so the batch sum matches the streaming accumulator's.
+    const x = value * scale;
     const total = sum + x;
     compensation += Math.abs(sum) >= Math.abs(x) ? sum - total + x : x - total + sum;
     sum = total;
   }
   sum += compensation;
-  const average = sum / n;
+  const scaledAverage = sum / n;
+  const average = scaledAverage / scale;
   let m2 = 0;
   let m3 = 0;
   for (const x of numbers) {
-    const deviation = x - average;
+    const deviation = x * scale - scaledAverage;
     m2 += deviation * deviation;
     m3 += deviation * deviation * deviation;
   }
-  const std = n < 2 ? null : Math.sqrt(m2 / (n - 1));
+  const scaledStd = n < 2 ? null : Math.sqrt(m2 / (n - 1));
+  const std = scaledStd === null ? null : scaledStd / scale;
   const skewValue = skewFromMoments(n, m2, m3);
   const outliers: number[] = [];
   let outlierCount = 0;
-  if (std !== null && std > 0) {
+  if (scaledStd !== null && scaledStd > 0) {
     for (const x of numbers) {
-      if (Math.abs((x - average) / std) >= OUTLIER_Z_SCORE) {
+      if (Math.abs((x * scale - scaledAverage) / scaledStd) >= OUTLIER_Z_SCORE) {
         outlierCount += 1;
         if (outliers.length < OUTLIER_SAMPLE_LIMIT) outliers.push(x);
       }
@@ -260,7 +270,7 @@ function numericStatistics(numbers: readonly number[], rowCount: number, sorted:
     min: sorted[0] as number,
     max: sorted[n - 1] as number,
     median,
-    sum,
+    sum: sum / scale,
     skew: Number.isNaN(skewValue) ? null : skewValue,
     std,
     outlier_count: outlierCount,

@@ -304,3 +304,19 @@ describe('datasetFigures', () => {
     expect(Object.keys(dataset)).toEqual([...Object.keys(figures), 'columns']);
   });
 });
+
+describe('numeric statistics of values near the largest double', () => {
+  it('are those of the same values at a normal scale, multiplied back bit for bit', () => {
+    const random = new Mulberry32(3);
+    const data = Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? 40 : 1) * (random.next() - 0.3));
+    const base = numericOf(computeColumnStatistics('v', data, 'number_with_decimals'));
+    const power = 990;
+    const huge = numericOf(computeColumnStatistics('v', data.map((x) => x * 2 ** power), 'number_with_decimals'));
+    expect(huge.average).toBe(base.average * 2 ** power);
+    expect(huge.sum).toBe(base.sum * 2 ** power);
+    expect(huge.std).toBe((base.std as number) * 2 ** power);
+    expect(huge.skew).toBe(base.skew);
+    expect(huge.outlier_count).toBe(base.outlier_count);
+    expect(base.outlier_count).toBeGreaterThan(0);
+  });
+});

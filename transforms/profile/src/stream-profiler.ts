@@ -511,7 +511,16 @@ function rate(count: number, total: number): number {
 
 function binEdges(min: number, max: number, bins: number): number[] {
   if (!(max > min)) return [min, min === max ? min + 1 : min];
+  // A span beyond the largest double (values near ±1.8e308) is taken in halves.
+  if (!Number.isFinite((max - min) * bins)) return Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : 2 * (min / 2 + ((max / 2 - min / 2) / bins) * i)));
   return Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : min + ((max - min) * i) / bins));
+}
+
+/** Where `x` falls in [min, max] as a share of the span, even when the span is beyond the largest double. */
+function spanShare(x: number, min: number, max: number): number {
+  const span = max - min;
+  const offset = x - min;
+  return Number.isFinite(span) && Number.isFinite(offset) ? offset / span : (x / 2 - min / 2) / (max / 2 - min / 2);
 }
 
 /** Equal-width bins over the values; one bin for a constant column. */
@@ -527,7 +536,7 @@ export function histogramOf(numbers: readonly number[]): Histogram | undefined {
   const edges = binEdges(min, max, bins);
   const counts = new Array<number>(bins).fill(0);
   for (const x of numbers) {
-    const index = max > min ? Math.min(bins - 1, Math.floor(((x - min) / (max - min)) * bins)) : 0;
+    const index = max > min ? Math.min(bins - 1, Math.floor(spanShare(x, min, max) * bins)) : 0;
     counts[index] = (counts[index] as number) + 1;
   }
   return { edges, counts };

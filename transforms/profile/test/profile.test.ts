@@ -119,6 +119,22 @@ describe('transform-profile', () => {
     expect(json.error_bounds.quantile_rank_error).toBeGreaterThan(0);
   });
 
+  it('gives the statistics and histogram of values near the largest double, exactly and beyond the sample', async () => {
+    // Beyond a sample of 3, the moments are the streaming accumulator's and the histogram the sketch's.
+    for (const config of [{}, { sample_size: 3 }]) {
+      const run = await profile('values-near-the-largest-double', config);
+      expect(run.code, run.stderr).toBe(0);
+      const reading = (await report(run.outputDir, 'sensors')).columns.reading;
+      // -1e308, 0, 1e308, 1.7976931348623157e308 and a null: exact figures (checked with rationals), none lost to overflow.
+      expect(reading.numeric).toMatchObject({ average: 4.4942328371557893e307, min: -1e308, max: 1.7976931348623157e308 });
+      expect(reading.numeric.std).toBeCloseTo(1.2143277228365667e308, -295);
+      expect(reading.numeric.skew).toBeCloseTo(-0.1928316550002754, 12);
+      expect(reading.histogram.edges).toHaveLength(21);
+      expect(reading.histogram.edges.every((edge: unknown) => typeof edge === 'number' && Number.isFinite(edge))).toBe(true);
+      expect(reading.histogram.counts).toEqual([1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    }
+  });
+
   it('counts integers beyond 2^53 by their digits: ids one apart stay distinct, top values keep every digit', async () => {
     for (const config of [{}, { sample_size: 2, max_tracked_values: 2 }]) {
       const run = await profile('big-integers', config);
